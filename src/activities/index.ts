@@ -1,0 +1,3 @@
+export * from './failure-types.js';
+export * from './failures.js';
+export * from './graph-activities.js';

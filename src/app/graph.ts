@@ -1,0 +1,37 @@
+import type { HandoffConfig } from '../config/env.js';
+import { createGraphClient, createMsalTokenProvider, type GraphClient } from '../graph/index.js';
+import type { SimulatorConnection } from './simulator-connection.js';
+
+/**
+ * The Graph client for this deployment: real Microsoft Graph with the tenant's credentials, or
+ * (embedded mode) the simulator, reached through MSAL's own configuration (design.md, "Known
+ * traps": an https authority in knownAuthorities plus authorityMetadata).
+ */
+export function graphClientFor(config: HandoffConfig, simulator?: SimulatorConnection): GraphClient {
+  if (config.tenant) {
+    const { tenant } = config;
+    return createGraphClient({
+      baseUrl: tenant.graphBaseUrl,
+      tokenProvider: createMsalTokenProvider({
+        tenantId: tenant.tenantId,
+        clientId: tenant.clientId,
+        ...(tenant.clientSecret !== undefined ? { clientSecret: tenant.clientSecret } : {}),
+        ...(tenant.certificate !== undefined ? { certificate: tenant.certificate } : {}),
+        authorityHost: tenant.cloud.authorityHost,
+        graphResource: tenant.cloud.graphEndpoint,
+      }),
+    });
+  }
+  if (!simulator) throw new Error('No tenant is configured and no simulator is running: set GRAPH_TENANT_ID etc. (README, "Configuration")');
+  return createGraphClient({
+    baseUrl: simulator.graphBaseUrl,
+    tokenProvider: createMsalTokenProvider({
+      tenantId: simulator.tenantId,
+      clientId: simulator.clientId,
+      clientSecret: simulator.clientSecret,
+      authority: simulator.msal.authority,
+      knownAuthorities: simulator.msal.knownAuthorities,
+      authorityMetadata: simulator.msal.authorityMetadata,
+    }),
+  });
+}

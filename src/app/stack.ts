@@ -1,0 +1,119 @@
+/**
+ * Starts Handoff's services in one process: the embedded Temporal dev server (unless
+ * TEMPORAL_ADDRESS points elsewhere), the Graph simulator (unless a tenant is configured),
+ * the worker and the webhook. `npm start` runs this; so do the end-to-end tests.
+ */
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { HandoffConfig } from '../config/env.js';
+import { type GraphSimulator, startSimulator } from '../simulator/index.js';
+import { connectClient, connectWorker } from '../temporal/connection.js';
+import { type DevServer, startDevServer } from '../temporal/dev-server.js';
+import { buildWebhookServer } from '../webhook/index.js';
+import { createHandoffWorker } from '../worker/worker.js';
+import { graphClientFor } from './graph.js';
+import { webhookDepsFor } from './webhook.js';
+
+export interface StackOptions {
+  /** Run a worker in this process (default true). */
+  worker?: boolean;
+  workflowBundlePath?: string;
+  /** fastify logger option for the webhook; default true (pino JSON lines). */
+  logger?: boolean | object;
+  /** Receives progress lines ("Temporal dev server …", "webhook …"). */
+  report?: (line: string) => void;
+}
+
+export interface Stack {
+  config: HandoffConfig;
+  temporalAddress: string;
+  uiUrl?: string;
+  webhookUrl: string;
+  simulator?: GraphSimulator;
+  client: Client;
+  worker?: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startStack(config: HandoffConfig, options: StackOptions = {}): Promise<Stack> {
+  const report = options.report ?? (() => {});
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) {
+      await step().catch((error: unknown) => report(`stop failed: ${String(error)}`));
+    }
+  };
+  try {
+    let devServer: DevServer | undefined;
+    if (config.temporal.address === undefined) {
+      report(`starting the Temporal dev server on 127.0.0.1:${config.temporal.embedded.port}`);
+      devServer = await startDevServer({
+        port: config.temporal.embedded.port,
+        uiPort: config.temporal.embedded.uiPort,
+        namespace: config.temporal.namespace,
+        ...(config.temporal.embedded.dbFile ? { dbFile: config.temporal.embedded.dbFile } : {}),
+      });
+      stops.push(() => devServer!.stop());
+    }
+    const temporalAddress = config.temporal.address ?? devServer!.address;
+    const uiUrl = config.temporal.uiUrl ?? devServer?.uiUrl;
+
+    let simulator: GraphSimulator | undefined;
+    if (config.mode === 'embedded') {
+      simulator = await startSimulator({ port: config.simulator.port });
+      stops.push(() => simulator!.stop());
+      report(`Graph simulator on ${simulator.url}`);
+    }
+    const graph = graphClientFor(config, simulator);
+
+    const client = await connectClient(config.temporal, temporalAddress);
+    stops.push(() => client.connection.close());
+
+    let worker: Worker | undefined;
+    if (options.worker !== false) {
+      const connection = await connectWorker(config.temporal, temporalAddress);
+      worker = await createHandoffWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        graph,
+        ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+      });
+      const running = worker.run();
+      stops.push(async () => {
+        if (worker!.getState() === 'RUNNING') worker!.shutdown();
+        await running;
+        await connection.close();
+      });
+      report(`worker polling task queue ${config.temporal.taskQueue}`);
+    }
+
+    const webhook = buildWebhookServer(
+      webhookDepsFor(config, client, {
+        ...(simulator ? { simulator } : {}),
+        ...(uiUrl ? { temporalUiUrl: uiUrl } : {}),
+        logger: options.logger ?? true,
+      }),
+    );
+    await webhook.listen({ host: config.webhook.host, port: config.webhook.port });
+    stops.push(() => webhook.close());
+    const address = webhook.server.address();
+    const webhookPort = typeof address === 'object' && address ? address.port : config.webhook.port;
+    const webhookUrl = `http://${config.webhook.host === '0.0.0.0' ? '127.0.0.1' : config.webhook.host}:${webhookPort}`;
+    report(`webhook on ${webhookUrl} (Graph calls back ${config.webhook.publicBaseUrl}/api/calls)`);
+
+    return {
+      config,
+      temporalAddress,
+      ...(uiUrl ? { uiUrl } : {}),
+      webhookUrl,
+      ...(simulator ? { simulator } : {}),
+      client,
+      ...(worker ? { worker } : {}),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyServerOptions } from 'fastify';
+import type { HandoffConfig } from '../config/env.js';
+import type { NotificationAuthOptions, WebhookDeps } from '../webhook/index.js';
+import type { SimulatorConnection } from './simulator-connection.js';
+
+/**
+ * The webhook's dependencies for this deployment. A tenant's notifications are verified
+ * against Microsoft's keys (config); the embedded simulator's against the simulator's own.
+ */
+export function webhookDepsFor(
+  config: HandoffConfig,
+  temporal: Client,
+  options: { simulator?: SimulatorConnection; temporalUiUrl?: string; logger?: FastifyServerOptions['logger'] },
+): WebhookDeps {
+  const { simulator } = options;
+  if (!config.tenant && !simulator) throw new Error('No tenant is configured and no simulator is running');
+  const notificationAuth: NotificationAuthOptions = config.notificationAuth ?? {
+    jwksUrl: simulator!.notificationAuth.jwksUrl,
+    issuers: [simulator!.notificationAuth.issuer],
+    audience: simulator!.notificationAuth.audience,
+  };
+  return {
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    namespace: config.temporal.namespace,
+    publicBaseUrl: config.webhook.publicBaseUrl,
+    botAppId: config.tenant?.clientId ?? simulator!.botAppId,
+    tenantId: config.tenant?.tenantId ?? simulator!.tenantId,
+    ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),
+    incomingCallPolicy: config.defaultTarget ? { defaultTarget: config.defaultTarget } : {},
+    notificationAuth,
+    bodyLimitBytes: config.webhook.bodyLimitBytes,
+    ...(config.webhook.apiToken ? { apiToken: config.webhook.apiToken } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+  };
+}

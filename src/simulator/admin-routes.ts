@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { originOf, type SimulatorConnection } from './connection.js';
+import type { ScriptedFault } from './faults.js';
+import type { DeliveryRecord, DroppedNotification } from './notifier.js';
+import type { IncomingCallOptions } from './scenarios.js';
+import { type Settings, SimulatorConfigError } from './settings.js';
+import type { SimulatedCall } from './state.js';
+
+/** What the admin routes drive; the GraphSimulator object offers the same in-process. */
+export interface SimulatorControl {
+  /** What a client needs to use the simulator reached at `origin` (GET /_simulator/connection). */
+  connection(origin: string): SimulatorConnection;
+  settings(): Settings;
+  configure(patch: unknown): void;
+  injectFault(fault: ScriptedFault): void;
+  clearFaults(): void;
+  placeIncomingCall(options: IncomingCallOptions): { callId: string };
+  endByRemoteParty(callId: string, terminationReason?: string): void;
+  calls(): SimulatedCall[];
+  deliveries: DeliveryRecord[];
+  dropped: DroppedNotification[];
+}
+
+const faultBodySchema = z.strictObject({
+  method: z.string().optional(),
+  /** A regular expression source, tested against the request path. */
+  path: z.string().optional(),
+  status: z.number().int(),
+  retryAfterSeconds: z.number().int().min(0).optional(),
+  code: z.string().optional(),
+  times: z.number().int().min(1).optional(),
+});
+
+function parseOrThrow<T extends z.ZodType>(schema: T, body: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(body ?? {});
+  if (!result.success) throw new SimulatorConfigError(`invalid ${what}:\n${z.prettifyError(result.error)}`);
+  return result.data;
+}
+
+/**
+ * Knobs for the process mode (`npm run simulator`), under /_simulator. No token needed: the
+ * simulator only ever listens on 127.0.0.1.
+ */
+export async function adminRoutes(
+  app: FastifyInstance,
+  { control }: { control: SimulatorControl },
+): Promise<void> {
+  // For processes that run apart from the simulator (docker-compose's worker and webhook): the
+  // URLs follow the address they used, e.g. http://simulator:4010.
+  app.get('/connection', async (request) => control.connection(originOf(request)));
+
+  app.get('/settings', async () => control.settings());
+
+  app.put('/settings', async (request) => {
+    control.configure(request.body ?? {});
+    return control.settings();
+  });
+
+  app.post('/incoming-calls', async (request, reply) => {
+    const result = control.placeIncomingCall((request.body ?? {}) as IncomingCallOptions);
+    return reply.code(201).send(result);
+  });
+
+  app.post<{ Params: { callId: string }; Body: { terminationReason?: string } | undefined }>(
+    '/calls/:callId/remote-hang-up',
+    async (request, reply) => {
+      control.endByRemoteParty(request.params.callId, request.body?.terminationReason);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get('/calls', async () => ({ value: control.calls() }));
+
+  app.post('/faults', async (request, reply) => {
+    const { path, ...fault } = parseOrThrow(faultBodySchema, request.body, 'fault');
+    let pattern: RegExp | undefined;
+    if (path !== undefined) {
+      try {
+        pattern = new RegExp(path);
+      } catch (error) {
+        throw new SimulatorConfigError(
+          `invalid fault: path is not a regular expression: ${(error as Error).message}`,
+        );
+      }
+    }
+    control.injectFault({ ...fault, ...(pattern ? { path: pattern } : {}) });
+    return reply.code(201).send({ injected: true });
+  });
+
+  app.delete('/faults', async (_request, reply) => {
+    control.clearFaults();
+    return reply.code(204).send();
+  });
+
+  app.get('/deliveries', async () => ({ value: control.deliveries, dropped: control.dropped }));
+}

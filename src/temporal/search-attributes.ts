@@ -1,0 +1,30 @@
+// Custom search attributes of Handoff workflows. Workflows set them (upsertSearchAttributes / typed
+// searchAttributes at start), the webhook and operators query them, and every Temporal server the
+// project starts registers them (see dev-server.ts). Only @temporalio/common: safe in workflow code.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+// The key type is not re-exported from the package root.
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+
+/** Every Graph call id a transfer touches (the original P2P call, the group call, ...). */
+export const HandoffCallIds: SearchAttributeKey<'KEYWORD_LIST'> = defineSearchAttributeKey(
+  'HandoffCallIds',
+  SearchAttributeType.KEYWORD_LIST,
+);
+
+/** Where the transfer is, e.g. `answering`, `inviting`, `completed`, `failed`. */
+export const HandoffTransferState: SearchAttributeKey<'KEYWORD'> = defineSearchAttributeKey(
+  'HandoffTransferState',
+  SearchAttributeType.KEYWORD,
+);
+
+/** Which flow the workflow runs, e.g. `p2p-to-group`, `invite`, `move`. */
+export const HandoffFlow: SearchAttributeKey<'KEYWORD'> = defineSearchAttributeKey(
+  'HandoffFlow',
+  SearchAttributeType.KEYWORD,
+);
+
+export const handoffSearchAttributes: readonly SearchAttributeKey<SearchAttributeType>[] = [
+  HandoffCallIds,
+  HandoffTransferState,
+  HandoffFlow,
+];

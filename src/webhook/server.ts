@@ -1,0 +1,44 @@
+/**
+ * The webhook: Graph's notifications in (verified, parsed, signalled to the owning workflow),
+ * the transfers API for other services, and health endpoints. Built, not started: the caller
+ * listens (src/app), tests listen on port 0.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { DEFAULT_BODY_LIMIT_BYTES, type WebhookDeps } from './deps.js';
+import { installErrorHandling } from './errors.js';
+import { createNotificationVerifier } from './notification-auth.js';
+import { healthRoutes } from './routes/health.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { transferRoutes } from './routes/transfers.js';
+import { createTemporalCaller } from './temporal-calls.js';
+
+export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
+  const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const app = Fastify({
+    logger: deps.logger ?? true,
+    bodyLimit,
+    // Graph expects an answer within 5 s; a client that trickles its request is cut off.
+    requestTimeout: 10_000,
+    // Workflow ids reach 200 characters; the default (100) would answer 414 instead of the 400
+    // that says what a workflow id must look like.
+    routerOptions: { maxParamLength: 256 },
+    // Request ids show up in every log line and in 500 messages.
+    requestIdHeader: false,
+  });
+
+  // JSON only: fastify also parses text/plain by default, which nothing here accepts (415).
+  app.removeContentTypeParser(['text/plain']);
+  installErrorHandling(app, bodyLimit);
+
+  // Created here, not per request: it caches the signing keys.
+  const verifyNotification = createNotificationVerifier(deps.notificationAuth);
+
+  const temporalCalls = createTemporalCaller(deps.temporal);
+  // close() resolves only when no Temporal call is left retrying: then the connection can go.
+  app.addHook('onClose', () => temporalCalls.idle());
+
+  app.register(healthRoutes, { temporalCalls });
+  app.register(notificationRoutes, { deps, temporalCalls, verifyNotification });
+  app.register(transferRoutes, { deps, temporalCalls });
+  return app;
+}

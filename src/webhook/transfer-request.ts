@@ -1,0 +1,117 @@
+/**
+ * The body of `POST /api/transfers`, validated with the Graph schemas from src/graph so that a
+ * transfer that could never work (an invitee without an id, a phone number Graph would refuse)
+ * is refused here, before a workflow exists.
+ */
+import { z } from 'zod';
+import {
+  chatInfoSchema,
+  e164Schema,
+  type IdentitySet,
+  identitySetSchema,
+  mediaInfoSchema,
+  primaryIdentity,
+} from '../graph/index.js';
+import type { TransferTarget, TransferTimeouts } from '../workflows/types.js';
+import { HttpError } from './errors.js';
+import { isValidWorkflowId } from './workflow-id.js';
+
+/** An identitySet that names somebody: at least one identity with an id; a phone id in E.164. */
+export const partySchema = identitySetSchema.superRefine((identitySet, ctx) => {
+  if (!primaryIdentity(identitySet)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'needs at least one identity with an id (user, application, phone, guest, …)',
+    });
+  }
+  const phoneId = identitySet.phone?.id;
+  if (phoneId != null) {
+    const phone = e164Schema.safeParse(phoneId);
+    if (!phone.success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: phone.error.issues[0]?.message ?? 'invalid',
+        path: ['phone', 'id'],
+      });
+    }
+  }
+});
+
+const subjectSchema = z.string().min(1).max(256);
+
+export const transferTargetSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('meeting'),
+      chatInfo: chatInfoSchema,
+      organizer: partySchema,
+      subject: subjectSchema.optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('joinMeetingId'),
+      joinMeetingId: z.string().min(1, 'joinMeetingId must not be empty'),
+      passcode: z.string().min(1).optional(),
+      subject: subjectSchema.optional(),
+    }),
+  ],
+  { error: "target.kind must be 'meeting' or 'joinMeetingId'" },
+);
+
+const timeoutMsSchema = z
+  .int()
+  .min(1_000)
+  .max(24 * 60 * 60 * 1000);
+
+export const transferTimeoutsSchema = z.strictObject({
+  callEstablishedMs: timeoutMsSchema.optional(),
+  inviteCompletedMs: timeoutMsSchema.optional(),
+  originalCallEndedMs: timeoutMsSchema.optional(),
+});
+
+export const transferRequestSchema = z.strictObject({
+  callId: z
+    .string({ error: 'callId is required: the id of the P2P call to transfer' })
+    .refine((callId) => isValidWorkflowId(`transfer-${callId}`), {
+      message:
+        "callId must be a Graph call id: letters, digits, '.', '_', ':' or '-', at most 190 characters",
+    }),
+  target: transferTargetSchema,
+  invitee: partySchema,
+  timeouts: transferTimeoutsSchema.optional(),
+  preFetchMedia: z.array(mediaInfoSchema).max(20).optional(),
+  alreadyAnswered: z.boolean().optional(),
+});
+
+export interface TransferRequest {
+  callId: string;
+  target: TransferTarget;
+  invitee: IdentitySet;
+  timeouts?: Partial<TransferTimeouts>;
+  preFetchMedia?: z.output<typeof mediaInfoSchema>[];
+  alreadyAnswered?: boolean;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) =>
+      typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+    '',
+  );
+}
+
+/** Parses a transfer request; a 400 names every field that is wrong. */
+export function parseTransferRequest(body: unknown): TransferRequest {
+  const parsed = transferRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data satisfies TransferRequest;
+  const issues = parsed.error.issues.map((issue) => ({
+    path: formatPath(issue.path) || '(body)',
+    message: issue.message,
+  }));
+  throw new HttpError(
+    400,
+    'invalid_transfer_request',
+    `invalid transfer request: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+    { issues },
+  );
+}

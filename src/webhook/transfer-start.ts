@@ -1,0 +1,83 @@
+/**
+ * How a transfer workflow is started, whether an incoming call or the HTTP API asked for it:
+ * the id derived from the call id, the callback URL naming the workflow, the search attributes
+ * and the summary operators see in the Temporal UI.
+ */
+import type { WorkflowStartOptions } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+import { describeIdentity, type IdentitySet, type MediaInfo } from '../graph/index.js';
+import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
+import { transferWorkflowId } from '../workflows/definitions.js';
+import type { transferCall } from '../workflows/transfer.js';
+import type { TransferInput, TransferTarget, TransferTimeouts } from '../workflows/types.js';
+import type { WebhookDeps } from './deps.js';
+
+/** The workflow type the worker registers (src/workflows/index.ts). */
+export const TRANSFER_WORKFLOW_TYPE = 'transferCall';
+export type TransferWorkflow = typeof transferCall;
+
+export interface TransferRequestFields {
+  callId: string;
+  invitee: IdentitySet;
+  target: TransferTarget;
+  preFetchMedia?: MediaInfo[];
+  timeouts?: Partial<TransferTimeouts>;
+  alreadyAnswered?: boolean;
+}
+
+type StartContext = Pick<WebhookDeps, 'publicBaseUrl' | 'botAppId' | 'tenantId' | 'taskQueue'>;
+
+export function callbackUriFor(publicBaseUrl: string, workflowId: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/api/calls/${encodeURIComponent(workflowId)}`;
+}
+
+export function transferInputFor(context: StartContext, request: TransferRequestFields): TransferInput {
+  const workflowId = transferWorkflowId(request.callId);
+  return {
+    p2pCallId: request.callId,
+    invitee: request.invitee,
+    target: request.target,
+    callbackUri: callbackUriFor(context.publicBaseUrl, workflowId),
+    botAppId: context.botAppId,
+    ...(context.tenantId ? { tenantId: context.tenantId } : {}),
+    ...(request.preFetchMedia?.length ? { preFetchMedia: request.preFetchMedia } : {}),
+    ...(request.timeouts ? { timeouts: request.timeouts } : {}),
+    ...(request.alreadyAnswered ? { alreadyAnswered: true } : {}),
+  };
+}
+
+function describeTarget(target: TransferTarget): string {
+  return target.kind === 'meeting'
+    ? `a group call in meeting chat ${target.chatInfo.threadId}`
+    : `meeting ${target.joinMeetingId}`;
+}
+
+/** Start options shared by signalWithStart (incoming calls) and start (the HTTP API). */
+export function transferStartOptions(
+  context: StartContext,
+  request: TransferRequestFields,
+): Omit<WorkflowStartOptions<TransferWorkflow>, 'workflowIdReusePolicy'> {
+  const workflowId = transferWorkflowId(request.callId);
+  const typedSearchAttributes: SearchAttributePair[] = [
+    { key: HandoffCallIds, value: [request.callId] },
+    { key: HandoffFlow, value: 'p2p-to-group' },
+    { key: HandoffTransferState, value: 'answering' },
+  ];
+  return {
+    workflowId,
+    taskQueue: context.taskQueue,
+    args: [transferInputFor(context, request)],
+    typedSearchAttributes,
+    staticSummary: `Transfer P2P call ${request.callId} to ${describeTarget(request.target)}`,
+    staticDetails: `Caller: ${describeIdentity(request.invitee)}`,
+  };
+}
+
+export function temporalUiUrlFor(
+  deps: Pick<WebhookDeps, 'temporalUiUrl' | 'namespace'>,
+  workflowId: string,
+): string | undefined {
+  if (!deps.temporalUiUrl) return undefined;
+  const ui = deps.temporalUiUrl.replace(/\/+$/, '');
+  return `${ui}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import { createGraphActivities } from '../activities/index.js';
+import type { GraphClient } from '../graph/index.js';
+
+// `.ts` when run from source (tsx, vitest), `.js` when run from the compiled dist/.
+const ownExtension = extname(fileURLToPath(import.meta.url));
+export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ownExtension}`, import.meta.url));
+
+export interface HandoffWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  graph: GraphClient;
+  /**
+   * A workflow bundle built ahead of time (`npm run build:workflows`), so the worker starts in
+   * a second (style.md, `production` sample). Without it the worker bundles the sources itself.
+   */
+  workflowBundlePath?: string;
+  identity?: string;
+}
+
+/** A worker that runs Handoff's workflows and its Graph activities. */
+export async function createHandoffWorker(options: HandoffWorkerOptions): Promise<Worker> {
+  const { workflowBundlePath } = options;
+  if (workflowBundlePath !== undefined && !existsSync(workflowBundlePath)) {
+    throw new Error(`Workflow bundle ${workflowBundlePath} does not exist: run \`npm run build:workflows\` first`);
+  }
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: createGraphActivities(options.graph),
+    ...(workflowBundlePath !== undefined ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath }),
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Inputs and outputs of the transfer workflow. Plain JSON: they are stored in workflow history
+ * and read by other services, so every change here must stay readable by old histories.
+ */
+import type { ChatInfo, IdentitySet, MediaInfo, Modality } from '../graph/index.js';
+
+/** Where the caller is transferred to. */
+export type TransferTarget =
+  /** A new group call hanging off a meeting chat, created by the bot (seed 001, step 2). */
+  | { kind: 'meeting'; chatInfo: ChatInfo; organizer: IdentitySet; subject?: string }
+  /** A scheduled meeting joined by its join id and optional passcode (seed 004, examples 6 and 7). */
+  | { kind: 'joinMeetingId'; joinMeetingId: string; passcode?: string; subject?: string };
+
+export interface TransferTimeouts {
+  /** How long to wait for a call to reach `established` before reading it from Graph. */
+  callEstablishedMs: number;
+  /** How long to wait for the invite operation's final status before reading it from Graph. */
+  inviteCompletedMs: number;
+  /** How long to wait for the original call to end after the invite completed. */
+  originalCallEndedMs: number;
+}
+
+export const defaultTransferTimeouts: TransferTimeouts = {
+  callEstablishedMs: 30_000,
+  inviteCompletedMs: 60_000,
+  originalCallEndedMs: 60_000,
+};
+
+export interface TransferInput {
+  /** The P2P call to transfer (the id from the incoming-call notification). */
+  p2pCallId: string;
+  /** The party to move into the group call: the caller, from the incoming call's `source`. */
+  invitee: IdentitySet;
+  target: TransferTarget;
+  /** Where Graph sends this workflow's notifications: `${PUBLIC_BASE_URL}/api/calls/<workflowId>`. */
+  callbackUri: string;
+  /** The bot's application id: the group call's `source`. */
+  botAppId: string;
+  tenantId?: string;
+  /** Set when someone already answered the P2P call: then the workflow does not answer it. */
+  alreadyAnswered?: boolean;
+  acceptedModalities?: Modality[];
+  /** Prompts Graph should prefetch when answering (service-hosted media, seed 000). */
+  preFetchMedia?: MediaInfo[];
+  timeouts?: Partial<TransferTimeouts>;
+}
+
+export type TransferPhase =
+  | 'answering'
+  | 'creatingGroupCall'
+  | 'inviting'
+  | 'awaitingOriginalCallEnd'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+/** Milliseconds since the Unix epoch, by the workflow's deterministic clock. */
+export interface TransferTimings {
+  startedAt: number;
+  p2pEstablishedAt?: number;
+  groupCallEstablishedAt?: number;
+  inviteSentAt?: number;
+  inviteCompletedAt?: number;
+  originalCallEndedAt?: number;
+  finishedAt?: number;
+}
+
+export interface TransferResult {
+  outcome: 'completed' | 'failed' | 'cancelled';
+  /** Why it did not complete. */
+  reason?: string;
+  p2pCallId: string;
+  groupCallId?: string;
+  inviteOperationId?: string;
+  inviteClientContext?: string;
+  originalCallTerminationReason?: string;
+  /** Whether the invitee was seen in a roster after the invite. */
+  inviteeSeenInRoster: boolean;
+  timings: TransferTimings;
+}
+
+/** What the `transferState` query returns: where the transfer is, and everything it knows. */
+export interface TransferSnapshot {
+  phase: TransferPhase;
+  result: TransferResult;
+  calls: Array<{ callId: string; state?: string; terminationReason?: string; rosterSize: number }>;
+  operations: Array<{ callId: string; operationId?: string; clientContext?: string; status: string }>;
+  notificationsSeen: number;
+}
