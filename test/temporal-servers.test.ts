@@ -1,6 +1,6 @@
 // Proves that the Temporal binaries from `npm run setup` start real servers that run workflows, with
 // the Handoff search attributes and the UI, and that setup and binary lookup behave as documented.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { resolveTemporalCli, resolveTimeSkippingServer } from '../src/temporal/binaries.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
 import { projectRoot } from '../src/temporal/project-root.js';
@@ -53,6 +53,15 @@ async function expectHandoffSearchAttributes(connection: Connection, namespace: 
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   for (const key of handoffSearchAttributes) {
     expect(customAttributes?.[key.name], key.name).toBe(encodeSearchAttributeIndexedValueType(key.type));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -222,5 +231,39 @@ describe('dev server for `npm start` (startDevServer)', () => {
     expect(description.status.name).toBe('RUNNING');
     await connection.close();
     await server.stop();
+  });
+
+  it('stops the server when the process that started it is SIGKILLed', async () => {
+    const devServerModule: string = join(projectRoot(), 'src', 'temporal', 'dev-server.ts');
+    const script = `
+      import { startDevServer } from ${JSON.stringify(devServerModule)};
+      const server = await startDevServer({ dbFile: ${JSON.stringify(join(dataDir, 'orphan.db'))} });
+      console.log('PID ' + server.pid);
+      setInterval(() => {}, 1000);
+    `;
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    // Also when the test fails or times out half-way.
+    onTestFinished(() => {
+      parent.kill('SIGKILL');
+    });
+    const serverPid: number = await new Promise<number>((resolvePid, reject) => {
+      let output = '';
+      parent.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match: RegExpExecArray | null = /PID (\d+)/.exec(output);
+        if (match) resolvePid(Number(match[1]));
+      });
+      parent.once('exit', (code) =>
+        reject(new Error(`parent exited with ${code} before the server was ready`)),
+      );
+    });
+    expect(isAlive(serverPid)).toBe(true);
+
+    parent.kill('SIGKILL');
+    const deadline: number = Date.now() + 15_000;
+    while (isAlive(serverPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(serverPid)).toBe(false);
   });
 });

@@ -27,7 +27,9 @@ export type CallRead =
   | { gone: true }
   | { gone: false; state?: CallState; terminationReason?: string; resultInfo?: ResultInfo };
 
-export type OperationRead = { gone: true } | { gone: false; status: OperationStatus; resultInfo?: ResultInfo };
+export type OperationRead =
+  | { gone: true }
+  | { gone: false; status: OperationStatus; resultInfo?: ResultInfo };
 
 function isNotFound(error: unknown): boolean {
   return error instanceof GraphRequestError && error.status === 404;
@@ -87,15 +89,26 @@ export function createGraphActivities(graph: GraphClient) {
     async getOperation(callId: string, operationId: string): Promise<OperationRead> {
       try {
         const operation = await graph.getOperation(callId, operationId);
-        return { gone: false, status: operation.status, ...(operation.resultInfo ? { resultInfo: operation.resultInfo } : {}) };
+        return {
+          gone: false,
+          status: operation.status,
+          ...(operation.resultInfo ? { resultInfo: operation.resultInfo } : {}),
+        };
       } catch (error) {
         if (isNotFound(error)) return { gone: true };
         throw toActivityFailure(error);
       }
     },
 
-    async keepAlive(callId: string): Promise<void> {
-      await graphRequest(() => graph.keepAlive(callId));
+    /** Tells Graph the bot still holds the call. A call Graph no longer knows is reported gone. */
+    async keepAlive(callId: string): Promise<{ gone: boolean }> {
+      try {
+        await graph.keepAlive(callId);
+        return { gone: false };
+      } catch (error) {
+        if (isNotFound(error)) return { gone: true };
+        throw toActivityFailure(error);
+      }
     },
   };
 }

@@ -22,7 +22,10 @@ export function graphClientFor(config: HandoffConfig, simulator?: SimulatorConne
       }),
     });
   }
-  if (!simulator) throw new Error('No tenant is configured and no simulator is running: set GRAPH_TENANT_ID etc. (README, "Configuration")');
+  if (!simulator)
+    throw new Error(
+      'No tenant is configured and no simulator is running: set GRAPH_TENANT_ID etc. (README, "Configuration")',
+    );
   return createGraphClient({
     baseUrl: simulator.graphBaseUrl,
     tokenProvider: createMsalTokenProvider({

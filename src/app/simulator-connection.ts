@@ -14,7 +14,9 @@ export async function connectToSimulator(url: string, attempts = 30): Promise<Si
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     try {
-      const response = await fetch(`${url.replace(/\/+$/, '')}/_simulator/connection`, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(`${url.replace(/\/+$/, '')}/_simulator/connection`, {
+        signal: AbortSignal.timeout(2_000),
+      });
       if (response.ok) return (await response.json()) as SimulatorConnection;
       lastError = new Error(`answered ${response.status}`);
     } catch (error) {

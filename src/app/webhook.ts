@@ -11,7 +11,11 @@ import type { SimulatorConnection } from './simulator-connection.js';
 export function webhookDepsFor(
   config: HandoffConfig,
   temporal: Client,
-  options: { simulator?: SimulatorConnection; temporalUiUrl?: string; logger?: FastifyServerOptions['logger'] },
+  options: {
+    simulator?: SimulatorConnection;
+    temporalUiUrl?: string;
+    logger?: FastifyServerOptions['logger'];
+  },
 ): WebhookDeps {
   const { simulator } = options;
   if (!config.tenant && !simulator) throw new Error('No tenant is configured and no simulator is running');

@@ -9,8 +9,8 @@ import { defaultWorkflowBundlePath } from '../worker/bundle.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const stack = await startStack(config, {
-    workflowBundlePath: process.env.HANDOFF_WORKFLOW_BUNDLE ?? defaultWorkflowBundlePath,
-    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    workflowBundlePath: config.workflowBundlePath ?? defaultWorkflowBundlePath,
+    logger: { level: config.logLevel },
     report: (line) => console.log(`[handoff] ${line}`),
   });
   if (stack.uiUrl)

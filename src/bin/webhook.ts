@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     webhookDepsFor(config, client, {
       ...(simulator ? { simulator } : {}),
       ...(config.temporal.uiUrl ? { temporalUiUrl: config.temporal.uiUrl } : {}),
-      logger: { level: process.env.LOG_LEVEL ?? 'info' },
+      logger: { level: config.logLevel },
     }),
   );
   await webhook.listen({ host: config.webhook.host, port: config.webhook.port });

@@ -8,9 +8,14 @@ import { createHandoffWorker } from '../worker/worker.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const address = config.temporal.address;
-  if (address === undefined) throw new ConfigError(['TEMPORAL_ADDRESS is required for a worker that runs on its own (npm start embeds a server)']);
+  if (address === undefined)
+    throw new ConfigError([
+      'TEMPORAL_ADDRESS is required for a worker that runs on its own (npm start embeds a server)',
+    ]);
   if (config.mode === 'embedded' && config.simulator.url === undefined) {
-    throw new ConfigError(['SIMULATOR_URL or a tenant (GRAPH_TENANT_ID, …) is required for a worker that runs on its own']);
+    throw new ConfigError([
+      'SIMULATOR_URL or a tenant (GRAPH_TENANT_ID, …) is required for a worker that runs on its own',
+    ]);
   }
   const simulator = config.mode === 'embedded' ? await connectToSimulator(config.simulator.url!) : undefined;
   const connection = await connectWorker(config.temporal, address);
@@ -19,7 +24,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     graph: graphClientFor(config, simulator),
-    ...(process.env.HANDOFF_WORKFLOW_BUNDLE ? { workflowBundlePath: process.env.HANDOFF_WORKFLOW_BUNDLE } : {}),
+    ...(config.workflowBundlePath ? { workflowBundlePath: config.workflowBundlePath } : {}),
   });
   console.log(`[handoff-worker] ready: polling ${config.temporal.taskQueue} on ${address}`);
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM by default.

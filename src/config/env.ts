@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { chatInfoSchema, identitySetSchema, type NationalCloud, nationalCloud } from '../graph/index.js';
+import { type NationalCloud, nationalCloud } from '../graph/index.js';
+import { transferTargetSchema } from '../webhook/transfer-request.js';
 import type { TransferTarget } from '../workflows/types.js';
 
 export class ConfigError extends Error {
@@ -60,6 +61,10 @@ export interface HandoffConfig {
    * (docker-compose, the worker-restart tests), one already running at `url`.
    */
   simulator: { port: number; url?: string };
+  /** pino level of the webhook's and the processes' logs. */
+  logLevel: string;
+  /** Workflow code bundled ahead of time; unset, workers bundle the sources at start. */
+  workflowBundlePath?: string;
 }
 
 /** The meeting of the seed walkthrough (seed 000/001, step 2): the embedded default target. */
@@ -75,21 +80,6 @@ export const seedMeetingTarget: TransferTarget = {
     user: { id: '90ED37DC-D8E3-4E11-9DE3-30A955DDA06F', tenantId: '49BFC225-8482-4AB8-94E7-76B48FDB9849' },
   },
 };
-
-const transferTargetSchema: z.ZodType<TransferTarget> = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('meeting'),
-    chatInfo: chatInfoSchema,
-    organizer: identitySetSchema,
-    subject: z.string().optional(),
-  }),
-  z.object({
-    kind: z.literal('joinMeetingId'),
-    joinMeetingId: z.string().min(1),
-    passcode: z.string().optional(),
-    subject: z.string().optional(),
-  }),
-]) as unknown as z.ZodType<TransferTarget>;
 
 const TENANT_VARIABLES = [
   'GRAPH_TENANT_ID',
@@ -266,6 +256,14 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes <= 0)
     read.problems.push('HANDOFF_BODY_LIMIT_BYTES must be a positive integer');
 
+  const logLevel = read.text('LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    read.problems.push(
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`,
+    );
+  }
+  const workflowBundlePath = read.text('HANDOFF_WORKFLOW_BUNDLE');
+
   const config: HandoffConfig = {
     mode: tenantMode ? 'tenant' : 'embedded',
     temporal: {
@@ -296,6 +294,8 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
       port: read.port('SIMULATOR_PORT', 4010),
       ...(read.url('SIMULATOR_URL') ? { url: read.url('SIMULATOR_URL') } : {}),
     },
+    logLevel,
+    ...(workflowBundlePath ? { workflowBundlePath } : {}),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -234,15 +234,16 @@ function normaliseNotification(raw: RawNotification): GraphNotification {
       return { ...base, kind: 'operation', ...(operationId ? { operationId } : {}), operation };
     }
     case 'participants': {
-      const participants = parseWith(z.array(participantSchema), Array.isArray(data) ? data : [data], [
-        'resourceData',
-      ]);
+      // A single object is parsed as one, so that a message's path has no [0] the body does not have.
+      const participants = Array.isArray(data)
+        ? parseWith(z.array(participantSchema), data, ['resourceData'])
+        : [parseWith(participantSchema, data, ['resourceData'])];
       return { ...base, kind: 'participants', participants };
     }
     case 'deltaParticipants': {
-      const deltas = parseWith(z.array(deltaParticipantsSchema), Array.isArray(data) ? data : [data], [
-        'resourceData',
-      ]);
+      const deltas = Array.isArray(data)
+        ? parseWith(z.array(deltaParticipantsSchema), data, ['resourceData'])
+        : [parseWith(deltaParticipantsSchema, data, ['resourceData'])];
       const ordered = [...deltas].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
       const last = ordered[ordered.length - 1];
       return {

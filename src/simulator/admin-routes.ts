@@ -26,10 +26,11 @@ const faultBodySchema = z.strictObject({
   method: z.string().optional(),
   /** A regular expression source, tested against the request path. */
   path: z.string().optional(),
-  status: z.number().int(),
+  status: z.number().int().optional(),
   retryAfterSeconds: z.number().int().min(0).optional(),
   code: z.string().optional(),
   times: z.number().int().min(1).optional(),
+  delayMs: z.number().int().min(0).optional(),
 });
 
 function parseOrThrow<T extends z.ZodType>(schema: T, body: unknown, what: string): z.output<T> {

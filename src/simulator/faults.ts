@@ -1,7 +1,10 @@
 import type { Random } from './random.js';
 import { type FaultSettings, SimulatorConfigError } from './settings.js';
 
-/** A scripted fault: the next `times` requests matching method and path get `status`. */
+/**
+ * A scripted fault: the next `times` requests matching method and path get `status`, or, with
+ * `delayMs` alone, are served normally but answered late.
+ */
 export interface ScriptedFault {
   /** Any method when omitted; compared case-insensitively. */
   method?: string;
@@ -10,17 +13,26 @@ export interface ScriptedFault {
    * Omitted: any Graph API request. The token endpoint is matched only by an explicit path.
    */
   path?: RegExp;
-  status: number;
+  /** The error answered. Omitted (only with `delayMs`): the request is served normally. */
+  status?: number;
   retryAfterSeconds?: number;
   /** Graph error code in the body; the status's usual code when omitted. */
   code?: string;
   /** How many matching requests get the fault; 1 when omitted. */
   times?: number;
+  /**
+   * Holds the answer this long (0..60000 ms). Without `status`, Graph acts on the request at once
+   * (its notifications are queued as usual) and only the HTTP response comes late: a
+   * notification then arrives before the request that caused it has returned (design.md).
+   */
+  delayMs?: number;
 }
 
 /** What a faulted request is answered with. */
 export interface FaultAnswer {
-  status: number;
+  /** Undefined for a delay-only fault: serve the request, then answer after `delayMs`. */
+  status?: number;
+  delayMs?: number;
   code?: string;
   retryAfterSeconds?: number;
   source: 'scripted' | 'throttle';
@@ -44,8 +56,21 @@ export interface FaultInjector {
 
 export function validateScriptedFault(fault: ScriptedFault): void {
   const problems: string[] = [];
-  if (!Number.isInteger(fault.status) || fault.status < 400 || fault.status > 599) {
+  if (fault.status === undefined && fault.delayMs === undefined) {
+    problems.push(
+      'status or delayMs is required: an HTTP error status 400..599, or a delay for a normal answer',
+    );
+  } else if (
+    fault.status !== undefined &&
+    (!Number.isInteger(fault.status) || fault.status < 400 || fault.status > 599)
+  ) {
     problems.push(`status must be an HTTP error status 400..599, got ${String(fault.status)}`);
+  }
+  if (
+    fault.delayMs !== undefined &&
+    (!Number.isInteger(fault.delayMs) || fault.delayMs < 0 || fault.delayMs > 60_000)
+  ) {
+    problems.push(`delayMs must be a whole number of milliseconds 0..60000, got ${String(fault.delayMs)}`);
   }
   if (fault.path !== undefined && !(fault.path instanceof RegExp)) {
     problems.push('path must be a RegExp');
@@ -89,7 +114,8 @@ export function createFaultInjector(random: Random, settings: () => FaultSetting
         const throttling = fault.status === 429 || fault.status === 503;
         const { retryAfterSeconds } = settings();
         return {
-          status: fault.status,
+          ...(fault.status !== undefined ? { status: fault.status } : {}),
+          ...(fault.delayMs ? { delayMs: fault.delayMs } : {}),
           source: 'scripted',
           ...(fault.code ? { code: fault.code } : {}),
           ...(fault.retryAfterSeconds !== undefined

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import {
@@ -31,10 +32,27 @@ export async function graphCallRoutes(app: FastifyInstance, deps: GraphRoutesDep
   const { calling, tokens, faults, versionPrefix } = deps;
   const absolute = (request: FastifyRequest, path: string) => `${originOf(request)}${versionPrefix}${path}`;
 
+  // Delayed answers (a scripted fault with delayMs) wait after the handler acted, so the
+  // notifications it queued can reach the bot before the response does. Aborted on close.
+  const responseDelays = new WeakMap<FastifyRequest, number>();
+  const closing = new AbortController();
+  const wait = (ms: number) => sleep(ms, undefined, { signal: closing.signal }).catch(() => undefined);
+  app.addHook('onClose', async () => closing.abort());
+
   app.addHook('preHandler', async (request, reply) => {
     const fault = faults.next({ method: request.method, path: request.url.split('?')[0] ?? '', graph: true });
-    if (fault) return sendGraphFault(reply, fault);
+    if (fault?.status !== undefined) {
+      if (fault.delayMs) await wait(fault.delayMs);
+      return sendGraphFault(reply, { ...fault, status: fault.status });
+    }
+    if (fault?.delayMs) responseDelays.set(request, fault.delayMs);
     await tokens.verifyBearer(request.headers.authorization);
+  });
+
+  app.addHook('onSend', async (request, _reply, payload) => {
+    const delayMs = responseDelays.get(request);
+    if (delayMs) await wait(delayMs);
+    return payload;
   });
 
   app.post('/', async (request, reply) => {
@@ -116,7 +134,7 @@ const faultMessages: Record<number, string> = {
   503: 'The service is temporarily unavailable (simulated). Retry after the Retry-After interval.',
 };
 
-function sendGraphFault(reply: FastifyReply, fault: FaultAnswer) {
+function sendGraphFault(reply: FastifyReply, fault: FaultAnswer & { status: number }) {
   if (fault.retryAfterSeconds !== undefined) reply.header('retry-after', String(fault.retryAfterSeconds));
   const message = faultMessages[fault.status] ?? `Simulated ${fault.status} fault.`;
   return reply.code(fault.status).send(graphErrorBody(fault.code ?? graphErrorCode(fault.status), message));

@@ -36,7 +36,8 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityRoutesD
       path: request.url.split('?')[0] ?? '',
       graph: false,
     });
-    if (fault) return sendTokenFault(reply, fault.status, fault.retryAfterSeconds);
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.status !== undefined) return sendTokenFault(reply, fault.status, fault.retryAfterSeconds);
     const contentType = request.headers['content-type'] ?? '';
     if (!contentType.toLowerCase().startsWith(FORM_CONTENT_TYPE)) {
       throw new OAuthError(

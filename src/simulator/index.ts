@@ -94,7 +94,9 @@ export interface GraphSimulator {
   /**
    * Scripted faults, applied before random ones: the next `times` requests matching method +
    * path regex get `status` (+ Retry-After, + Graph error body with `code`). Without `path` a
-   * fault matches Graph API requests only; give a path to fault the token endpoint.
+   * fault matches Graph API requests only; give a path to fault the token endpoint. With
+   * `delayMs` and no `status`, matching requests are served but answered `delayMs` late (their
+   * notifications are not held back); they appear in `requests` before the answer is sent.
    */
   injectFault(fault: ScriptedFault): void;
   clearFaults(): void;

@@ -248,17 +248,21 @@ async function checkFrontend(
   try {
     await connection.workflowService.describeNamespace({ namespace });
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    // Mismatches first: the CLI then registers none of the attributes, so waiting would be in vain.
     for (const key of searchAttributes) {
       const registered: number | undefined = customAttributes?.[key.name] ?? undefined;
-      if (registered === undefined) throw new Error(`search attribute ${key.name} not registered yet`);
-      if (registered !== encodeSearchAttributeIndexedValueType(key.type)) {
+      if (registered !== undefined && registered !== encodeSearchAttributeIndexedValueType(key.type)) {
         // The CLI silently keeps an existing registration of another type in a reused SQLite file.
         throw new SearchAttributeMismatchError(
           `search attribute ${key.name} is registered with another type than ${key.type} in namespace ${namespace}` +
-            ' (an old database file?)',
+            ' (a database file from an older version? delete it or pass another dbFile)',
         );
       }
     }
+    const missing: string[] = searchAttributes
+      .map((key) => key.name)
+      .filter((name) => !customAttributes?.[name]);
+    if (missing.length > 0) throw new Error(`search attributes not registered yet: ${missing.join(', ')}`);
   } finally {
     await connection.close();
   }

@@ -2,6 +2,8 @@
  * Every error the webhook answers has the shape `{ error: { code, message } }`: a stable code a
  * program can switch on and a message a person can act on. Stack traces never leave the process.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ErrorBody {
@@ -114,4 +116,73 @@ export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: numbe
 
 function isFastifyError(error: unknown): error is FastifyError {
   return error instanceof Error && ('code' in error || 'validation' in error || 'statusCode' in error);
+}
+
+/**
+ * Errors fastify answers before any route or hook runs (its `frameworkErrors` option): a path that is
+ * not valid percent-encoding (`%zz`) and a path parameter over the router's length limit. Without this
+ * they get fastify's own body (`{error: 'Bad Request', code: 'FST_ERR_BAD_URL', …}`, 414 for a long
+ * parameter) instead of the `{ error: { code, message } }` every other answer has.
+ */
+export function answerFrameworkError(maxParamLength: number) {
+  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void => {
+    switch (error.code) {
+      case 'FST_ERR_BAD_URL':
+        sendError(
+          reply,
+          new HttpError(
+            400,
+            'invalid_url',
+            'the request path is not valid percent-encoding: "%" must start an escape such as %2F of UTF-8 bytes',
+          ),
+        );
+        return;
+      case 'FST_ERR_MAX_PARAM_LENGTH':
+        // The only path parameters are workflow ids (/api/calls/:workflowId, /api/transfers/:workflowId).
+        sendError(
+          reply,
+          new HttpError(
+            400,
+            'invalid_workflow_id',
+            `the workflow id in the path is longer than ${maxParamLength} characters; workflow ids are 1-200 characters`,
+          ),
+        );
+        return;
+      default:
+        sendError(
+          reply,
+          (error.statusCode ?? 500) < 500
+            ? new HttpError(error.statusCode ?? 400, 'bad_request', error.message)
+            : new HttpError(500, 'internal_error', 'internal error; the server log has the details'),
+        );
+    }
+  };
+}
+
+/**
+ * A request Node's HTTP parser refuses (Content-Length together with Transfer-Encoding, two
+ * Content-Lengths, one that is not a number, headers over 16 KiB, a request not sent in time) never
+ * reaches fastify: this answers it on the socket, in the same error shape, and closes the connection,
+ * as fastify's default handler does with its own body.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message]: [number, string, string] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'the request was not received in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'the request headers are larger than 16 KiB']
+        : [
+            400,
+            'malformed_http',
+            `the HTTP request is malformed (${error.code ?? 'parse error'}); check Content-Length and Transfer-Encoding`,
+          ];
+  if (socket.writable) {
+    const body = JSON.stringify({ error: { code, message } } satisfies ErrorBody);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -1,5 +1,6 @@
 export { DEFAULT_BODY_LIMIT_BYTES, type IncomingCallPolicy, type WebhookDeps } from './deps.js';
 export { type ErrorBody, HttpError } from './errors.js';
+export { MAX_JSON_DEPTH } from './json-body.js';
 export {
   createNotificationVerifier,
   NotificationAuthError,

@@ -5,12 +5,16 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_BODY_LIMIT_BYTES, type WebhookDeps } from './deps.js';
-import { installErrorHandling } from './errors.js';
+import { answerClientError, answerFrameworkError, installErrorHandling } from './errors.js';
+import { installJsonBodyParser } from './json-body.js';
 import { createNotificationVerifier } from './notification-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { transferRoutes } from './routes/transfers.js';
 import { createTemporalCaller } from './temporal-calls.js';
+
+/** Workflow ids reach 200 characters; the default (100) would refuse valid ones. */
+const MAX_PARAM_LENGTH = 256;
 
 export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
@@ -19,15 +23,18 @@ export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
     bodyLimit,
     // Graph expects an answer within 5 s; a client that trickles its request is cut off.
     requestTimeout: 10_000,
-    // Workflow ids reach 200 characters; the default (100) would answer 414 instead of the 400
-    // that says what a workflow id must look like.
-    routerOptions: { maxParamLength: 256 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A bad percent-escape or an over-long workflow id in the path, and requests Node's HTTP parser
+    // refuses, get the `{ error: { code, message } }` shape too, not fastify's own bodies.
+    frameworkErrors: answerFrameworkError(MAX_PARAM_LENGTH),
+    clientErrorHandler: answerClientError,
     // Request ids show up in every log line and in 500 messages.
     requestIdHeader: false,
   });
 
   // JSON only: fastify also parses text/plain by default, which nothing here accepts (415).
   app.removeContentTypeParser(['text/plain']);
+  installJsonBodyParser(app);
   installErrorHandling(app, bodyLimit);
 
   // Created here, not per request: it caches the signing keys.

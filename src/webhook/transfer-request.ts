@@ -37,6 +37,17 @@ export const partySchema = identitySetSchema.superRefine((identitySet, ctx) => {
   }
 });
 
+/**
+ * The one party a transfer moves. A list is refused with a message that says why: with
+ * `replacesCallId` Graph uses only the first participant (design.md), so a transfer takes one invitee.
+ */
+const inviteeSchema = z
+  .custom<unknown>((value) => !Array.isArray(value), {
+    message:
+      'invitee must be one identitySet, not a list: a transfer moves the one caller of the P2P call; start one transfer per call',
+  })
+  .pipe(partySchema);
+
 const subjectSchema = z.string().min(1).max(256);
 
 export const transferTargetSchema = z.discriminatedUnion(
@@ -77,7 +88,7 @@ export const transferRequestSchema = z.strictObject({
         "callId must be a Graph call id: letters, digits, '.', '_', ':' or '-', at most 190 characters",
     }),
   target: transferTargetSchema,
-  invitee: partySchema,
+  invitee: inviteeSchema,
   timeouts: transferTimeoutsSchema.optional(),
   preFetchMedia: z.array(mediaInfoSchema).max(20).optional(),
   alreadyAnswered: z.boolean().optional(),

@@ -26,14 +26,18 @@ export interface HandoffWorkerOptions {
 export async function createHandoffWorker(options: HandoffWorkerOptions): Promise<Worker> {
   const { workflowBundlePath } = options;
   if (workflowBundlePath !== undefined && !existsSync(workflowBundlePath)) {
-    throw new Error(`Workflow bundle ${workflowBundlePath} does not exist: run \`npm run build:workflows\` first`);
+    throw new Error(
+      `Workflow bundle ${workflowBundlePath} does not exist: run \`npm run build:workflows\` first`,
+    );
   }
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createGraphActivities(options.graph),
-    ...(workflowBundlePath !== undefined ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath }),
+    ...(workflowBundlePath !== undefined
+      ? { workflowBundle: { codePath: workflowBundlePath } }
+      : { workflowsPath }),
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }

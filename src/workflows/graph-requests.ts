@@ -8,7 +8,14 @@
  * looks at what Graph's notifications already told it. A second invite or an orphaned second
  * group call is worse than a late one (design.md, "Failure and retries").
  */
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  sleep,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import { GRAPH_REJECTED, type GraphFailureDetails } from '../activities/failure-types.js';
 import type { GraphActivities } from '../activities/graph-activities.js';
 
@@ -78,4 +85,15 @@ export async function sendOnce<T>(options: SendOnceOptions<T>): Promise<SendOnce
       if (options.applied()) return { sent: false };
     }
   }
+}
+
+/**
+ * Why a step failed, in words an operator can act on. An ActivityFailure's own message is only
+ * "Activity task failed": what Graph said is in its cause.
+ */
+export function reasonOf(error: unknown): string {
+  if (error instanceof ActivityFailure) {
+    return `${error.activityType ?? 'a Graph request'} failed: ${error.cause?.message ?? error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

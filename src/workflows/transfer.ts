@@ -3,14 +3,12 @@
  * peer-to-peer call"): answer the P2P call, create a group call without media, invite the
  * caller into it with `replacesCallId`, and wait until Graph has torn the original call down.
  *
- * Graph's notifications arrive as signals and are folded by the call-state reducer; every
- * wait is a condition on that state with a timeout, after which the workflow reads the call
- * from Graph instead of hanging (design.md, "Routing notifications to workflows").
+ * Graph's notifications arrive as signals and are folded by the call-state reducer (in the
+ * call session); every wait is a condition on that state with a timeout, after which the
+ * workflow reads the call from Graph instead of hanging (design.md, "Routing notifications").
  */
 import {
   ApplicationFailure,
-  CancellationScope,
-  condition,
   isCancellation,
   log,
   setCurrentDetails,
@@ -18,23 +16,28 @@ import {
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import type { AnswerCallRequest, CreateCallRequest, MeetingInfo } from '../graph/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
+import { type CallSession, CallStepFailed, openCallSession } from './call-session.js';
 import {
-  applyNotification,
   type CallsState,
-  emptyCallsState,
   findCall,
   findInRoster,
   findOperation,
   hasEnded,
   hasReached,
-  isTerminal,
-  recordCallRead,
   recordOperation,
 } from './call-state.js';
-import { graphNotificationsSignal, transferStateQuery } from './definitions.js';
-import { retriedGraph, retriedGraphOptions, sendOnce, singleAttemptGraph, singleAttemptGraphOptions } from './graph-requests.js';
+import { transferStateQuery } from './definitions.js';
+import { answerRequest, groupCallWithoutMediaRequest } from './graph-bodies.js';
+import {
+  reasonOf,
+  retriedGraph,
+  retriedGraphOptions,
+  sendOnce,
+  singleAttemptGraph,
+  singleAttemptGraphOptions,
+} from './graph-requests.js';
+import { createSaga } from './saga.js';
 import {
   defaultTransferTimeouts,
   type TransferInput,
@@ -47,215 +50,174 @@ import {
 /** A transfer that cannot complete: the workflow fails with this type after compensating. */
 export const TRANSFER_FAILED = 'TransferFailed';
 
-class TransferStepFailed extends Error {}
-
 export async function transferCall(input: TransferInput): Promise<TransferResult> {
   const timeouts: TransferTimeouts = { ...defaultTransferTimeouts, ...input.timeouts };
-  const calls: CallsState = emptyCallsState();
+  const session = openCallSession(
+    input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {},
+  );
+  const saga = createSaga();
   // Date.now() inside a workflow is Temporal's deterministic workflow clock.
   const result: TransferResult = {
     outcome: 'completed',
     p2pCallId: input.p2pCallId,
     inviteeSeenInRoster: false,
+    orphanedCallsHungUp: session.orphansHungUp,
     timings: { startedAt: Date.now() },
   };
   let phase: TransferPhase = 'answering';
-  /** Undo steps, pushed as each step succeeds and run in reverse on failure (saga). */
-  const compensations: Array<{ summary: string; undo: () => Promise<void> }> = [];
-
-  setHandler(graphNotificationsSignal, ({ notifications }) => {
-    for (const notification of notifications) applyNotification(calls, notification);
-  });
-  setHandler(transferStateQuery, (): TransferSnapshot => snapshot(phase, result, calls));
+  setHandler(transferStateQuery, (): TransferSnapshot => snapshot(phase, result, session.calls));
 
   function enterPhase(next: TransferPhase, details: string): void {
     phase = next;
-    const callIds = [result.p2pCallId, ...(result.groupCallId ? [result.groupCallId] : [])];
     upsertSearchAttributes([
       { key: HandoffTransferState, value: next },
-      { key: HandoffCallIds, value: callIds },
+      { key: HandoffCallIds, value: [result.p2pCallId, ...(result.groupCallId ? [result.groupCallId] : [])] },
       { key: HandoffFlow, value: 'p2p-to-group' },
     ]);
     setCurrentDetails(`**${next}**: ${details}`);
     log.info('transfer phase', { phase: next, details });
   }
 
-  /** Waits until a call is established; after the timeout, asks Graph. Fails if the call ends first. */
-  async function untilEstablished(callId: string, what: string): Promise<void> {
-    const reached = () => hasReached(findCall(calls, callId), 'established') || hasEnded(findCall(calls, callId));
-    if (!(await condition(reached, timeouts.callEstablishedMs, { summary: `wait for ${what} established` }))) {
-      const read = await retriedGraph.getCall.executeWithOptions(
-        { ...retriedGraphOptions, summary: `read ${what} (no established notification)` },
-        [callId],
-      );
-      recordCallRead(calls, callId, read);
-    }
-    const call = findCall(calls, callId);
-    if (hasEnded(call)) throw new TransferStepFailed(`${what} ${callId} ended before it was established (${call?.terminationReason ?? 'gone'})`);
-    if (!hasReached(call, 'established')) {
-      throw new TransferStepFailed(`${what} ${callId} was not established within ${timeouts.callEstablishedMs} ms (state ${call?.state ?? 'unknown'})`);
-    }
-  }
-
   try {
     enterPhase('answering', `answering P2P call ${input.p2pCallId}`);
-    const alreadyAnswered = input.alreadyAnswered || hasReached(findCall(calls, input.p2pCallId), 'establishing');
-    if (!alreadyAnswered) {
-      await sendOnce({
-        what: `answer P2P call ${input.p2pCallId}`,
-        send: () =>
-          singleAttemptGraph.answerCall.executeWithOptions(
-            { ...singleAttemptGraphOptions, summary: `answer P2P call ${input.p2pCallId}` },
-            [input.p2pCallId, answerRequest(input)],
-          ),
-        applied: () => hasReached(findCall(calls, input.p2pCallId), 'establishing'),
-      });
-    }
-    await untilEstablished(input.p2pCallId, 'P2P call');
+    await answerOriginalCall(input, session);
+    await session.untilEstablished(input.p2pCallId, 'P2P call', timeouts.callEstablishedMs);
     result.timings.p2pEstablishedAt = Date.now();
 
     enterPhase('creatingGroupCall', 'creating the group call without media');
-    const created = await sendOnce({
-      what: 'create group call',
-      send: () =>
-        singleAttemptGraph.createCall.executeWithOptions(
-          { ...singleAttemptGraphOptions, summary: 'create group call without media' },
-          [groupCallRequest(input)],
-        ),
-      // Our callbackUri names this workflow: any other call reporting to it is the group call
-      // a request whose response was lost created (design.md, "Failure and retries").
-      applied: () => unclaimedCallIds(calls, [input.p2pCallId]).length > 0,
-    });
-    const groupCallId = created.sent ? created.value.callId : unclaimedCallIds(calls, [input.p2pCallId])[0]!;
-    const groupCall = { callId: groupCallId };
-    result.groupCallId = groupCall.callId;
-    compensations.push({
-      summary: `hang up group call ${groupCall.callId}`,
-      undo: () =>
-        retriedGraph.hangUp.executeWithOptions({ ...retriedGraphOptions, summary: `hang up group call ${groupCall.callId}` }, [
-          groupCall.callId,
-        ]),
-    });
-    await untilEstablished(groupCall.callId, 'group call');
+    const groupCallId = await createGroupCall(input, session);
+    result.groupCallId = groupCallId;
+    session.hold(groupCallId);
+    session.hangUpUnclaimedCalls(() => [input.p2pCallId, groupCallId]);
+    saga.add(`hang up group call ${groupCallId}`, () =>
+      retriedGraph.hangUp.executeWithOptions(
+        { ...retriedGraphOptions, summary: `hang up group call ${groupCallId}` },
+        [groupCallId],
+      ),
+    );
+    await session.untilEstablished(groupCallId, 'group call', timeouts.callEstablishedMs);
     result.timings.groupCallEstablishedAt = Date.now();
 
-    enterPhase('inviting', `inviting the caller into group call ${groupCall.callId}, replacing ${input.p2pCallId}`);
+    enterPhase(
+      'inviting',
+      `inviting the caller into group call ${groupCallId}, replacing ${input.p2pCallId}`,
+    );
     const clientContext = uuid4();
     result.inviteClientContext = clientContext;
     result.timings.inviteSentAt = Date.now();
-    const invited = await sendOnce({
-      what: `invite caller into group call ${groupCall.callId}`,
-      send: () =>
-        singleAttemptGraph.inviteParticipants.executeWithOptions(
-          { ...singleAttemptGraphOptions, summary: `invite caller with replacesCallId ${input.p2pCallId}` },
-          [groupCall.callId, { participants: [{ identity: input.invitee, replacesCallId: input.p2pCallId }], clientContext }],
-        ),
-      applied: () => findOperation(calls, { clientContext }) !== undefined || hasEnded(findCall(calls, input.p2pCallId)),
-    });
-    if (invited.sent) {
-      if (invited.value.operationId) result.inviteOperationId = invited.value.operationId;
-      recordOperation(calls, groupCall.callId, { id: invited.value.operationId ?? null, status: invited.value.status, clientContext });
-    }
-    const inviteOperation = () => findOperation(calls, { operationId: result.inviteOperationId, clientContext });
-    if (!(await condition(() => isTerminal(inviteOperation()?.status), timeouts.inviteCompletedMs, { summary: 'wait for invite operation' }))) {
-      if (result.inviteOperationId) {
-        const read = await retriedGraph.getOperation.executeWithOptions({ ...retriedGraphOptions, summary: 'read invite operation (no notification)' }, [
-          groupCall.callId,
-          result.inviteOperationId,
-        ]);
-        if (!read.gone) recordOperation(calls, groupCall.callId, { id: result.inviteOperationId, status: read.status, clientContext, resultInfo: read.resultInfo ?? null });
-      }
-    }
-    const operation = inviteOperation();
+    const operationId = await inviteCaller(input, session, groupCallId, clientContext);
+    if (operationId) result.inviteOperationId = operationId;
+    const operation = await session.untilOperationDone(
+      groupCallId,
+      { ...(operationId ? { operationId } : {}), clientContext },
+      'invite operation',
+      timeouts.inviteCompletedMs,
+    );
     if (operation?.status === 'failed') {
-      throw new TransferStepFailed(`invite operation failed: ${operation.resultInfo?.message ?? `code ${operation.resultInfo?.code ?? 'unknown'}`}`);
+      const why = operation.resultInfo?.message ?? `code ${operation.resultInfo?.code ?? 'unknown'}`;
+      throw new CallStepFailed(`invite operation failed: ${why}`);
     }
-    // A missing terminal status is not yet a failure: Graph may have deleted the operation
-    // after completing it. Whether the original call ends decides.
+    // A missing final status is not a failure yet: Graph may have deleted the operation after
+    // completing it. Whether the original call ends decides.
     if (operation?.status === 'completed') result.timings.inviteCompletedAt = Date.now();
     if (!result.inviteOperationId && operation?.operationId) result.inviteOperationId = operation.operationId;
 
     enterPhase('awaitingOriginalCallEnd', `waiting for Graph to end P2P call ${input.p2pCallId}`);
-    const originalEnded = () => hasEnded(findCall(calls, input.p2pCallId));
-    if (!(await condition(originalEnded, timeouts.originalCallEndedMs, { summary: 'wait for original call to end' }))) {
-      const read = await retriedGraph.getCall.executeWithOptions(
-        { ...retriedGraphOptions, summary: 'read original call (no terminated notification)' },
-        [input.p2pCallId],
+    if (!(await session.untilEnded(input.p2pCallId, 'original call', timeouts.originalCallEndedMs))) {
+      throw new CallStepFailed(
+        `the original call ${input.p2pCallId} was still active ${timeouts.originalCallEndedMs} ms after the invite`,
       );
-      recordCallRead(calls, input.p2pCallId, read);
-    }
-    if (!originalEnded()) {
-      throw new TransferStepFailed(`the original call ${input.p2pCallId} was still active ${timeouts.originalCallEndedMs} ms after the invite`);
     }
     result.timings.originalCallEndedAt = Date.now();
-    const original = findCall(calls, input.p2pCallId);
+    const original = session.call(input.p2pCallId);
     if (original?.terminationReason) result.originalCallTerminationReason = original.terminationReason;
-    result.inviteeSeenInRoster = inviteeSeen(calls, input, groupCall.callId);
+    result.inviteeSeenInRoster = inviteeSeen(session.calls, input, groupCallId);
+    await session.close();
     result.timings.finishedAt = Date.now();
-    enterPhase('completed', `caller moved into group call ${groupCall.callId}`);
+    enterPhase('completed', `caller moved into group call ${groupCallId}`);
     return result;
   } catch (error) {
     const cancelled = isCancellation(error);
     result.outcome = cancelled ? 'cancelled' : 'failed';
-    result.reason = cancelled ? 'cancelled by request' : error instanceof Error ? error.message : String(error);
-    result.timings.finishedAt = Date.now();
+    result.reason = cancelled ? 'cancelled by request' : reasonOf(error);
     enterPhase(result.outcome, result.reason);
-    // Compensation must run even when the workflow itself is being cancelled.
-    await CancellationScope.nonCancellable(async () => {
-      for (const step of [...compensations].reverse()) {
-        try {
-          await step.undo();
-        } catch (undoError) {
-          log.error('compensation failed', { step: step.summary, error: String(undoError) });
-        }
-      }
-    });
+    await saga.compensate();
+    await session.close();
+    result.timings.finishedAt = Date.now();
     if (cancelled) throw error;
-    throw ApplicationFailure.create({ message: result.reason, type: TRANSFER_FAILED, nonRetryable: true, details: [result], cause: error instanceof Error ? error : undefined });
+    throw ApplicationFailure.create({
+      message: result.reason,
+      type: TRANSFER_FAILED,
+      nonRetryable: true,
+      details: [result],
+      cause: error instanceof Error ? error : undefined,
+    });
   }
 }
 
-function answerRequest(input: TransferInput): AnswerCallRequest {
-  return {
-    callbackUri: input.callbackUri,
-    acceptedModalities: input.acceptedModalities ?? ['audio'],
-    mediaConfig: {
-      '@odata.type': '#microsoft.graph.serviceHostedMediaConfig',
-      ...(input.preFetchMedia?.length ? { preFetchMedia: input.preFetchMedia } : {}),
-    },
-  };
+/** Answers the P2P call unless someone (or an earlier attempt) already did. */
+async function answerOriginalCall(input: TransferInput, session: CallSession): Promise<void> {
+  const answered = () => hasReached(session.call(input.p2pCallId), 'establishing');
+  if (input.alreadyAnswered || answered()) return;
+  await sendOnce({
+    what: `answer P2P call ${input.p2pCallId}`,
+    send: () =>
+      singleAttemptGraph.answerCall.executeWithOptions(
+        { ...singleAttemptGraphOptions, summary: `answer P2P call ${input.p2pCallId}` },
+        [input.p2pCallId, answerRequest(input)],
+      ),
+    applied: answered,
+  });
+  session.hold(input.p2pCallId);
 }
 
-/** Calls reporting to this workflow that it did not start with: see the create-call step. */
-function unclaimedCallIds(calls: CallsState, claimed: string[]): string[] {
-  const claimedKeys = new Set(claimed.map((callId) => callId.toLowerCase()));
-  return Object.values(calls.calls)
-    .map((call) => call.callId)
-    .filter((callId) => !claimedKeys.has(callId.toLowerCase()));
+/**
+ * Creates the group call, once. Our callbackUri names this workflow, so a call that reports to
+ * it and is not the P2P call is the group call a request whose response was lost created
+ * (design.md, "Failure and retries"): adopt it instead of creating another.
+ */
+async function createGroupCall(input: TransferInput, session: CallSession): Promise<string> {
+  const unclaimed = () => session.unclaimedCallIds([input.p2pCallId]);
+  const created = await sendOnce({
+    what: 'create group call',
+    send: () =>
+      singleAttemptGraph.createCall.executeWithOptions(
+        { ...singleAttemptGraphOptions, summary: 'create group call without media' },
+        [groupCallWithoutMediaRequest(input)],
+      ),
+    applied: () => unclaimed().length > 0,
+  });
+  return created.sent ? created.value.callId : unclaimed()[0]!;
 }
 
-function groupCallRequest(input: TransferInput): CreateCallRequest {
-  const target = input.target;
-  const meetingInfo: MeetingInfo =
-    target.kind === 'meeting'
-      ? { '@odata.type': '#microsoft.graph.organizerMeetingInfo', organizer: target.organizer }
-      : {
-          '@odata.type': '#microsoft.graph.joinMeetingIdMeetingInfo',
-          joinMeetingId: target.joinMeetingId,
-          ...(target.passcode ? { passcode: target.passcode } : {}),
-        };
-  // Without requestedModalities or mediaConfig: a bot that joins only to facilitate the
-  // transfer should avoid media negotiation (seed 000, "Join Channel Meeting without media").
-  return {
-    '@odata.type': '#microsoft.graph.call',
-    callbackUri: input.callbackUri,
-    ...(target.subject ? { subject: target.subject } : {}),
-    source: { identity: { application: { id: input.botAppId } } },
-    requestedModalities: [],
-    ...(target.kind === 'meeting' ? { chatInfo: target.chatInfo } : {}),
-    meetingInfo,
-    ...(input.tenantId ? { tenantId: input.tenantId } : {}),
-  };
+/** Invites the caller with replacesCallId, once. Returns the invite operation's id when Graph gave one. */
+async function inviteCaller(
+  input: TransferInput,
+  session: CallSession,
+  groupCallId: string,
+  clientContext: string,
+): Promise<string | undefined> {
+  const invited = await sendOnce({
+    what: `invite caller into group call ${groupCallId}`,
+    send: () =>
+      singleAttemptGraph.inviteParticipants.executeWithOptions(
+        { ...singleAttemptGraphOptions, summary: `invite caller with replacesCallId ${input.p2pCallId}` },
+        [
+          groupCallId,
+          { participants: [{ identity: input.invitee, replacesCallId: input.p2pCallId }], clientContext },
+        ],
+      ),
+    applied: () =>
+      findOperation(session.calls, { clientContext }) !== undefined ||
+      hasEnded(session.call(input.p2pCallId)),
+  });
+  if (!invited.sent) return undefined;
+  recordOperation(session.calls, groupCallId, {
+    id: invited.value.operationId ?? null,
+    status: invited.value.status,
+    clientContext,
+  });
+  return invited.value.operationId;
 }
 
 /**
@@ -263,7 +225,9 @@ function groupCallRequest(input: TransferInput): CreateCallRequest {
  * (seeds 000, 001, 003 example 3); a plain invite on the group call's. Look at both.
  */
 function inviteeSeen(calls: CallsState, input: TransferInput, groupCallId: string): boolean {
-  return [groupCallId, input.p2pCallId].some((callId) => findInRoster(findCall(calls, callId), input.invitee)?.joined === true);
+  return [groupCallId, input.p2pCallId].some(
+    (callId) => findInRoster(findCall(calls, callId), input.invitee)?.joined === true,
+  );
 }
 
 function snapshot(phase: TransferPhase, result: TransferResult, calls: CallsState): TransferSnapshot {

@@ -43,6 +43,8 @@ export interface TransferInput {
   /** Prompts Graph should prefetch when answering (service-hosted media, seed 000). */
   preFetchMedia?: MediaInfo[];
   timeouts?: Partial<TransferTimeouts>;
+  /** How often to send keepAlive for the calls the workflow holds; default 15 minutes. */
+  keepAliveIntervalMs?: number;
 }
 
 export type TransferPhase =
@@ -76,6 +78,8 @@ export interface TransferResult {
   originalCallTerminationReason?: string;
   /** Whether the invitee was seen in a roster after the invite. */
   inviteeSeenInRoster: boolean;
+  /** Extra calls that reported to this workflow (a retried create call's twin) and were hung up. */
+  orphanedCallsHungUp: string[];
   timings: TransferTimings;
 }
 

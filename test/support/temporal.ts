@@ -19,8 +19,9 @@ export type LocalTemporalEnvironment = TestWorkflowEnvironment & { readonly uiUr
  *
  * Path chosen: `TestWorkflowEnvironment.createLocal` with an `existing-path` executable. Its start-up
  * wait is fixed (50 connection attempts 100 ms apart, about 5 s), which the design notes feared is too
- * short on a busy 2-core machine; measured here it came up 40 times out of 40, in 0.3-1 s normally and
- * in at most 5.2 s with load averages of 5-14 (CPU hogs, `tsc` and four parallel starts). Two caveats of
+ * short on a busy 2-core machine. Measured here it came up in 43 of 43 direct starts: 0.25-1 s when quiet
+ * or beside a `tsc` loop, at most 5.2 s at load averages of 5-14 (CPU hogs, `tsc` and four parallel
+ * starts); and in every run of the test suite, also under load. Two caveats of
  * this path: the SDK leaves the server running if that wait fails or if the test process is SIGKILLed
  * (no parent-death handling), and the server's warnings go straight to the test output. If start-up
  * ever flakes, switch this function to `startDevServer` (src/temporal/dev-server.ts: 60 s readiness

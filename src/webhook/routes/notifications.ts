@@ -82,6 +82,35 @@ function parseBody(body: unknown): GraphNotification[] {
   }
 }
 
+/** Shows a call id in a message: at most 100 characters, anything but printable ASCII escaped. */
+function printable(text: string): string {
+  return JSON.stringify(text.slice(0, 100)).replace(
+    /[^\x20-\x7e]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * Parses the body and refuses call ids that are no Graph call id (GUID-like: letters, digits, '.',
+ * '_', ':', '-'): on the bot URL they name the workflow, and on a callback they would reach the
+ * workflow's state and the logs (a path, an RTL override, a homoglyph).
+ */
+function parseRoutableBody(body: unknown): GraphNotification[] {
+  const notifications = parseBody(body);
+  const index = notifications.findIndex(
+    (notification) => !isValidWorkflowId(transferWorkflowId(notification.callId)),
+  );
+  const unroutable = notifications[index];
+  if (unroutable) {
+    throw new HttpError(
+      400,
+      'invalid_call_id',
+      `value[${index}]: the call id ${printable(unroutable.callId)} in the resource path is not a Graph call id (letters, digits, '.', '_', ':' or '-')`,
+    );
+  }
+  return notifications;
+}
+
 function groupByCall(notifications: GraphNotification[]): Map<string, GraphNotification[]> {
   const byCall = new Map<string, GraphNotification[]>();
   for (const notification of notifications) {
@@ -216,18 +245,8 @@ export async function notificationRoutes(
   /** The bot's registered URL: incoming calls, and anything Graph sends without a callback of ours. */
   app.post('/api/calls', async (request, reply) => {
     requireJsonBody(request);
-    const notifications = parseBody(request.body);
+    const notifications = parseRoutableBody(request.body);
     const receivedAt = new Date().toISOString();
-    const unroutable = notifications.find(
-      (notification) => !isValidWorkflowId(transferWorkflowId(notification.callId)),
-    );
-    if (unroutable) {
-      throw new HttpError(
-        400,
-        'invalid_call_id',
-        `call id "${unroutable.callId.slice(0, 100)}" is not a Graph call id`,
-      );
-    }
     // Incoming calls first: a later notification in the same batch may be for the same call.
     const started = await settleAll(
       notifications
@@ -255,7 +274,7 @@ export async function notificationRoutes(
     async (request, reply) => {
       const workflowId = checkWorkflowId(request.params.workflowId);
       requireJsonBody(request);
-      const notifications = parseBody(request.body);
+      const notifications = parseRoutableBody(request.body);
       const report = await signalWorkflow(workflowId, notifications, new Date().toISOString(), request.log);
       return reply.code(202).send({ deliveries: [report] });
     },

@@ -28,6 +28,7 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
     outcome: 'completed',
     p2pCallId: input.p2pCallId,
     inviteeSeenInRoster: false,
+    orphanedCallsHungUp: [],
     timings: { startedAt: Date.now() },
   };
   setHandler(graphNotificationsSignal, (delivery) => {

@@ -1,0 +1,209 @@
+/**
+ * What every call flow needs around the Graph calls it makes: the reducer state fed by the
+ * `graphNotifications` signal, waits that read Graph when a notification does not come,
+ * keep-alive for the calls the workflow holds, and clean-up of calls it never meant to have.
+ * Workflow code only (deterministic: timers and conditions, no I/O of its own).
+ */
+import { CancellationScope, condition, isCancellation, log, setHandler, sleep } from '@temporalio/workflow';
+import type { CallState } from '../graph/index.js';
+import {
+  applyNotification,
+  type CallRecord,
+  type CallsState,
+  emptyCallsState,
+  findCall,
+  findOperation,
+  hasEnded,
+  hasReached,
+  isTerminal,
+  type OperationRecord,
+  recordCallRead,
+  recordOperation,
+} from './call-state.js';
+import { graphNotificationsSignal } from './definitions.js';
+import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
+
+/**
+ * Graph ends a call that has not had a keepAlive for 45 minutes and asks for one every 15 to 45
+ * (design.md, "Known traps"). 15 minutes leaves room for a throttled request or two.
+ */
+export const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 15 * 60 * 1000;
+
+/** A step of a call flow that cannot complete. Flows turn it into their own failure. */
+export class CallStepFailed extends Error {}
+
+export interface CallSessionOptions {
+  keepAliveIntervalMs?: number;
+}
+
+export interface CallSession {
+  readonly calls: CallsState;
+  call(callId: string): CallRecord | undefined;
+  /** This workflow answered or created the call: keep it alive until it ends or the session closes. */
+  hold(callId: string): void;
+  /** Waits until the call is established; after `timeoutMs`, reads it from Graph. Fails if it ends first. */
+  untilEstablished(callId: string, what: string, timeoutMs: number): Promise<void>;
+  /** Waits until the call has ended; after `timeoutMs`, reads it from Graph. Returns whether it ended. */
+  untilEnded(callId: string, what: string, timeoutMs: number): Promise<boolean>;
+  /**
+   * Waits for an operation's final status, matched by id or clientContext; after `timeoutMs`,
+   * reads it from Graph when its id is known. Returns what is known then.
+   */
+  untilOperationDone(
+    callId: string,
+    match: { operationId?: string; clientContext: string },
+    what: string,
+    timeoutMs: number,
+  ): Promise<OperationRecord | undefined>;
+  /**
+   * From now on, hangs up every call reporting to this workflow that `claimed` does not list:
+   * a group call a lost-response retry created twice, say (design.md, "Failure and retries").
+   */
+  hangUpUnclaimedCalls(claimed: () => string[]): void;
+  /** Calls hung up by `hangUpUnclaimedCalls`. */
+  readonly orphansHungUp: string[];
+  /** Calls reporting to this workflow that `claimed` does not list. */
+  unclaimedCallIds(claimed: string[]): string[];
+  /** Stops keep-alive and orphan clean-up, after letting a hang-up in flight finish. */
+  close(): Promise<void>;
+}
+
+export function openCallSession(options: CallSessionOptions = {}): CallSession {
+  const calls = emptyCallsState();
+  const held = new Set<string>();
+  const orphansHungUp: string[] = [];
+  let orphanHangUpsInFlight = 0;
+  const background = new CancellationScope();
+  const keepAliveIntervalMs = options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS;
+
+  setHandler(graphNotificationsSignal, ({ notifications }) => {
+    for (const notification of notifications) applyNotification(calls, notification);
+  });
+
+  function unclaimedCallIds(claimed: string[]): string[] {
+    const claimedKeys = new Set(claimed.map((callId) => callId.toLowerCase()));
+    return Object.values(calls.calls)
+      .map((call) => call.callId)
+      .filter((callId) => !claimedKeys.has(callId.toLowerCase()));
+  }
+
+  async function readCall(callId: string, summary: string): Promise<void> {
+    const read = await retriedGraph.getCall.executeWithOptions({ ...retriedGraphOptions, summary }, [callId]);
+    recordCallRead(calls, callId, read);
+  }
+
+  async function keepHeldCallsAlive(): Promise<void> {
+    for (;;) {
+      await sleep(keepAliveIntervalMs, { summary: 'keep-alive timer' });
+      for (const callId of [...held].sort()) {
+        if (hasEnded(findCall(calls, callId))) continue;
+        const answer = await retriedGraph.keepAlive.executeWithOptions(
+          { ...retriedGraphOptions, summary: `keep call ${callId} alive` },
+          [callId],
+        );
+        if (answer.gone) recordCallRead(calls, callId, { gone: true });
+      }
+    }
+  }
+
+  function runInBackground(what: string, work: () => Promise<void>): void {
+    background.run(work).catch((error: unknown) => {
+      if (!isCancellation(error)) log.error(`${what} stopped`, { error: String(error) });
+    });
+  }
+
+  runInBackground('keep-alive', keepHeldCallsAlive);
+
+  return {
+    calls,
+    orphansHungUp,
+    call: (callId) => findCall(calls, callId),
+    hold: (callId) => {
+      held.add(callId);
+    },
+    unclaimedCallIds,
+
+    async untilEstablished(callId, what, timeoutMs) {
+      const settled = () =>
+        hasReached(findCall(calls, callId), 'established') || hasEnded(findCall(calls, callId));
+      if (!(await condition(settled, timeoutMs, { summary: `wait for ${what} established` }))) {
+        await readCall(callId, `read ${what} (no established notification)`);
+      }
+      const call = findCall(calls, callId);
+      if (hasEnded(call)) {
+        throw new CallStepFailed(
+          `${what} ${callId} ended before it was established (${call?.terminationReason ?? 'gone'})`,
+        );
+      }
+      if (!hasReached(call, 'established')) {
+        const state: CallState | 'deleted' | 'unknown' = call?.state ?? 'unknown';
+        throw new CallStepFailed(
+          `${what} ${callId} was not established within ${timeoutMs} ms (state ${state})`,
+        );
+      }
+    },
+
+    async untilEnded(callId, what, timeoutMs) {
+      const ended = () => hasEnded(findCall(calls, callId));
+      if (!(await condition(ended, timeoutMs, { summary: `wait for ${what} to end` }))) {
+        await readCall(callId, `read ${what} (no terminated notification)`);
+      }
+      return ended();
+    },
+
+    async untilOperationDone(callId, match, what, timeoutMs) {
+      const operation = () => findOperation(calls, { ...match, callId });
+      if (
+        !(await condition(() => isTerminal(operation()?.status), timeoutMs, { summary: `wait for ${what}` }))
+      ) {
+        const operationId = match.operationId ?? operation()?.operationId;
+        if (operationId) {
+          const read = await retriedGraph.getOperation.executeWithOptions(
+            { ...retriedGraphOptions, summary: `read ${what} (no notification)` },
+            [callId, operationId],
+          );
+          if (!read.gone) {
+            recordOperation(calls, callId, {
+              id: operationId,
+              status: read.status,
+              clientContext: match.clientContext,
+              resultInfo: read.resultInfo ?? null,
+            });
+          }
+        }
+      }
+      return operation();
+    },
+
+    hangUpUnclaimedCalls(claimed) {
+      const handled = new Set<string>();
+      const pending = () =>
+        unclaimedCallIds(claimed()).filter((callId) => !handled.has(callId.toLowerCase()));
+      runInBackground('orphan clean-up', async () => {
+        for (;;) {
+          await condition(() => pending().length > 0);
+          for (const callId of pending()) {
+            handled.add(callId.toLowerCase());
+            orphanHangUpsInFlight += 1;
+            try {
+              await CancellationScope.nonCancellable(() =>
+                retriedGraph.hangUp.executeWithOptions(
+                  { ...retriedGraphOptions, summary: `hang up orphaned call ${callId}` },
+                  [callId],
+                ),
+              );
+              orphansHungUp.push(callId);
+            } finally {
+              orphanHangUpsInFlight -= 1;
+            }
+          }
+        }
+      });
+    },
+
+    async close() {
+      await condition(() => orphanHangUpsInFlight === 0);
+      background.cancel();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * A deliberately incompatible `transferCall` for test/replay.test.ts: it starts like the real one
+ * (same call session with its keep-alive timer, same search attributes) but sends its first two Graph requests in the
+ * other order, creating the group call before answering the P2P call. Replaying a committed
+ * transfer history against it must fail with a DeterminismViolationError; if it did not, the
+ * replay test could not catch a reordering either. Tests only.
+ */
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  HandoffCallIds,
+  HandoffFlow,
+  HandoffTransferState,
+} from '../../../src/temporal/search-attributes.js';
+import { openCallSession } from '../../../src/workflows/call-session.js';
+import { singleAttemptGraph } from '../../../src/workflows/graph-requests.js';
+import type { TransferInput } from '../../../src/workflows/types.js';
+
+export async function transferCall(input: TransferInput): Promise<void> {
+  openCallSession();
+  upsertSearchAttributes([
+    { key: HandoffTransferState, value: 'answering' },
+    { key: HandoffCallIds, value: [input.p2pCallId] },
+    { key: HandoffFlow, value: 'p2p-to-group' },
+  ]);
+  await singleAttemptGraph.createCall({
+    '@odata.type': '#microsoft.graph.call',
+    callbackUri: input.callbackUri,
+    source: { identity: { application: { id: input.botAppId } } },
+    requestedModalities: [],
+  });
+  await singleAttemptGraph.answerCall(input.p2pCallId, {
+    callbackUri: input.callbackUri,
+    acceptedModalities: ['audio'],
+    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+  });
+}
