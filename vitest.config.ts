@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/quiet-temporal.ts'],
     // Temporal servers and workers take seconds to start on a 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 120_000,

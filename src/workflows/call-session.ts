@@ -46,6 +46,13 @@ export interface CallSession {
   /** Waits until the call has ended; after `timeoutMs`, reads it from Graph. Returns whether it ended. */
   untilEnded(callId: string, what: string, timeoutMs: number): Promise<boolean>;
   /**
+   * For a call whose notifications go to another system (it answered the call): reads it from
+   * Graph every `intervalMs` until it has ended or `timeoutMs` passed. Returns whether it ended.
+   */
+  pollUntilEnded(callId: string, what: string, timeoutMs: number, intervalMs: number): Promise<boolean>;
+  /** Reads the call from Graph now (for calls whose notifications go elsewhere). */
+  read(callId: string, what: string): Promise<CallRecord | undefined>;
+  /**
    * Waits for an operation's final status, matched by id or clientContext; after `timeoutMs`,
    * reads it from Graph when its id is known. Returns what is known then.
    */
@@ -149,6 +156,23 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
         await readCall(callId, `read ${what} (no terminated notification)`);
       }
       return ended();
+    },
+
+    async pollUntilEnded(callId, what, timeoutMs, intervalMs) {
+      const ended = () => hasEnded(findCall(calls, callId));
+      const deadline = Date.now() + timeoutMs;
+      while (!ended() && Date.now() < deadline) {
+        await condition(ended, Math.min(intervalMs, Math.max(1, deadline - Date.now())), {
+          summary: `wait before reading ${what}`,
+        });
+        if (!ended()) await readCall(callId, `read ${what}`);
+      }
+      return ended();
+    },
+
+    async read(callId, what) {
+      await readCall(callId, `read ${what}`);
+      return findCall(calls, callId);
     },
 
     async untilOperationDone(callId, match, what, timeoutMs) {

@@ -50,6 +50,9 @@ import {
 /** A transfer that cannot complete: the workflow fails with this type after compensating. */
 export const TRANSFER_FAILED = 'TransferFailed';
 
+/** How often to read an original call that was answered elsewhere, while waiting for it to end. */
+const ORIGINAL_CALL_POLL_MS = 2_000;
+
 export async function transferCall(input: TransferInput): Promise<TransferResult> {
   const timeouts: TransferTimeouts = { ...defaultTransferTimeouts, ...input.timeouts };
   const session = openCallSession(
@@ -80,8 +83,18 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
 
   try {
     enterPhase('answering', `answering P2P call ${input.p2pCallId}`);
-    await answerOriginalCall(input, session);
-    await session.untilEstablished(input.p2pCallId, 'P2P call', timeouts.callEstablishedMs);
+    if (input.alreadyAnswered) {
+      // Answered by another system: the call's notifications go there, so read it instead.
+      const original = await session.read(input.p2pCallId, 'P2P call answered elsewhere');
+      if (!hasReached(original, 'established') || hasEnded(original)) {
+        throw new CallStepFailed(
+          `P2P call ${input.p2pCallId} is not an established call (${original?.state ?? 'unknown'})`,
+        );
+      }
+    } else {
+      await answerOriginalCall(input, session);
+      await session.untilEstablished(input.p2pCallId, 'P2P call', timeouts.callEstablishedMs);
+    }
     result.timings.p2pEstablishedAt = Date.now();
 
     enterPhase('creatingGroupCall', 'creating the group call without media');
@@ -123,7 +136,15 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
     if (!result.inviteOperationId && operation?.operationId) result.inviteOperationId = operation.operationId;
 
     enterPhase('awaitingOriginalCallEnd', `waiting for Graph to end P2P call ${input.p2pCallId}`);
-    if (!(await session.untilEnded(input.p2pCallId, 'original call', timeouts.originalCallEndedMs))) {
+    const originalEnded = input.alreadyAnswered
+      ? await session.pollUntilEnded(
+          input.p2pCallId,
+          'original call',
+          timeouts.originalCallEndedMs,
+          ORIGINAL_CALL_POLL_MS,
+        )
+      : await session.untilEnded(input.p2pCallId, 'original call', timeouts.originalCallEndedMs);
+    if (!originalEnded) {
       throw new CallStepFailed(
         `the original call ${input.p2pCallId} was still active ${timeouts.originalCallEndedMs} ms after the invite`,
       );
@@ -158,7 +179,7 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
 /** Answers the P2P call unless someone (or an earlier attempt) already did. */
 async function answerOriginalCall(input: TransferInput, session: CallSession): Promise<void> {
   const answered = () => hasReached(session.call(input.p2pCallId), 'establishing');
-  if (input.alreadyAnswered || answered()) return;
+  if (answered()) return;
   await sendOnce({
     what: `answer P2P call ${input.p2pCallId}`,
     send: () =>

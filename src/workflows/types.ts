@@ -37,7 +37,10 @@ export interface TransferInput {
   /** The bot's application id: the group call's `source`. */
   botAppId: string;
   tenantId?: string;
-  /** Set when someone already answered the P2P call: then the workflow does not answer it. */
+  /**
+   * Set when another system answered the P2P call: the workflow does not answer it, and since the
+   * call's notifications go to that system, it reads the call from Graph to follow it.
+   */
   alreadyAnswered?: boolean;
   acceptedModalities?: Modality[];
   /** Prompts Graph should prefetch when answering (service-hosted media, seed 000). */
