@@ -97,7 +97,7 @@ describe('a transfer of a call answered elsewhere', () => {
         () => undefined,
         (error: Error) => error,
       );
-    expect(failure?.cause?.message).toMatch(/is not an established call \(incoming\)/);
+    expect((failure?.cause as Error | undefined)?.message).toMatch(/is not an established call \(incoming\)/);
     expect(
       stack.sim.requests.filter((request) => request.method === 'POST' && /\/calls$/.test(request.path)),
     ).toHaveLength(creates);

@@ -1,23 +1,12 @@
 /** The webhook alone (docker-compose's `webhook` service): Graph notifications and the transfers API. */
-import { connectToSimulator } from '../app/simulator-connection.js';
+import { prepareStandalone } from '../app/standalone.js';
 import { webhookDepsFor } from '../app/webhook.js';
-import { ConfigError, loadConfig } from '../config/env.js';
+import { ConfigError } from '../config/env.js';
 import { connectClient } from '../temporal/connection.js';
 import { buildWebhookServer } from '../webhook/index.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const address = config.temporal.address;
-  if (address === undefined)
-    throw new ConfigError([
-      'TEMPORAL_ADDRESS is required for a webhook that runs on its own (npm start embeds a server)',
-    ]);
-  if (config.mode === 'embedded' && config.simulator.url === undefined) {
-    throw new ConfigError([
-      'SIMULATOR_URL or a tenant (GRAPH_TENANT_ID, …) is required for a webhook that runs on its own',
-    ]);
-  }
-  const simulator = config.mode === 'embedded' ? await connectToSimulator(config.simulator.url!) : undefined;
+  const { config, temporalAddress: address, simulator } = await prepareStandalone('webhook');
   const client = await connectClient(config.temporal, address);
   const webhook = buildWebhookServer(
     webhookDepsFor(config, client, {

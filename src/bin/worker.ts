@@ -1,23 +1,12 @@
 /** The worker alone (docker-compose's `worker` service): runs workflows and Graph activities. */
 import { graphClientFor } from '../app/graph.js';
-import { connectToSimulator } from '../app/simulator-connection.js';
-import { ConfigError, loadConfig } from '../config/env.js';
+import { prepareStandalone } from '../app/standalone.js';
+import { ConfigError } from '../config/env.js';
 import { connectWorker } from '../temporal/connection.js';
 import { createHandoffWorker } from '../worker/worker.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const address = config.temporal.address;
-  if (address === undefined)
-    throw new ConfigError([
-      'TEMPORAL_ADDRESS is required for a worker that runs on its own (npm start embeds a server)',
-    ]);
-  if (config.mode === 'embedded' && config.simulator.url === undefined) {
-    throw new ConfigError([
-      'SIMULATOR_URL or a tenant (GRAPH_TENANT_ID, …) is required for a worker that runs on its own',
-    ]);
-  }
-  const simulator = config.mode === 'embedded' ? await connectToSimulator(config.simulator.url!) : undefined;
+  const { config, temporalAddress: address, simulator } = await prepareStandalone('worker');
   const connection = await connectWorker(config.temporal, address);
   const worker = await createHandoffWorker({
     connection,
