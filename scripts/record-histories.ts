@@ -8,7 +8,12 @@
  *   - transfer-completed: the seed transfer (seeds 000/001): an incoming P2P call the webhook
  *     starts a transfer for, answered, moved into a new group call, original call ended;
  *   - transfer-failed: the same, except that Graph refuses the invite with 403, so the workflow
- *     hangs up the group call it created and fails with TransferFailed.
+ *     hangs up the group call it created and fails with TransferFailed;
+ *   - transfer-answered-elsewhere: the transfer of a P2P call another system answered
+ *     (alreadyAnswered), which Handoff reads instead of hearing about;
+ *   - bot-call-invite, bot-call-transfer-in, bot-call-move (+ bot-call-move-source),
+ *     bot-call-guest-lobby: botCall workflows (issue 5) driven through their updates, the lobby
+ *     admission and the hangUp signal, each step taken once the workflows have settled.
  *
  * Notifications reach the webhook through a pacer that holds each one until its workflow has
  * no workflow task and no activity pending. Without it a notification could land before or after
@@ -25,20 +30,52 @@ import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { graphClientFor } from '../src/app/graph.js';
 import { webhookDepsFor } from '../src/app/webhook.js';
 import { eventTypes, readHistoryFile, writeHistoryFile } from '../src/bin/replay.js';
-import { loadConfig } from '../src/config/env.js';
-import { type GraphSimulator, startSimulator } from '../src/simulator/index.js';
+import { loadConfig, seedMeetingTarget } from '../src/config/env.js';
+import type { IdentitySet } from '../src/graph/index.js';
+import { defaultCaller, type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { projectRoot } from '../src/temporal/project-root.js';
+import { HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { buildWebhookServer } from '../src/webhook/index.js';
+import {
+  callbackUriFor,
+  TRANSFER_WORKFLOW_TYPE,
+  type TransferRequestFields,
+  type TransferWorkflow,
+  transferStartOptions,
+} from '../src/webhook/transfer-start.js';
 import { createHandoffWorker } from '../src/worker/worker.js';
+import type { botCall } from '../src/workflows/bot-call.js';
+import {
+  BOT_CALL_WORKFLOW_TYPE,
+  botCallStateQuery,
+  botCallWorkflowId,
+  hangUpSignal,
+  inviteParticipantsUpdate,
+  moveParticipantUpdate,
+  transferIntoCallUpdate,
+} from '../src/workflows/bot-call-definitions.js';
+import type {
+  BotCallInput,
+  BotCallSnapshot,
+  CallRequest,
+  OperationOutcome,
+} from '../src/workflows/bot-call-types.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
+import { startBotReceiver } from '../test/support/bot-receiver.js';
 
 export const historiesDir = join(projectRoot(), 'test', 'histories');
 
@@ -65,6 +102,10 @@ export interface RecordingStack {
   simulator: GraphSimulator;
   /** The bot's registered calling URL, where the simulator posts incoming calls. */
   botUrl: string;
+  /** PUBLIC_BASE_URL: the pacer, in front of the webhook. Callback URLs start with it. */
+  publicBaseUrl: string;
+  /** The worker's task queue. */
+  taskQueue: string;
   /** Notifications the pacer could not deliver in order: a recording with any of them is spoilt. */
   pacingProblems: string[];
   stop(): Promise<void>;
@@ -148,6 +189,8 @@ export async function startRecordingStack(options: RecordingStackOptions = {}): 
       client,
       simulator,
       botUrl: `${pacer.url}/api/calls`,
+      publicBaseUrl: pacer.url,
+      taskQueue: config.temporal.taskQueue,
       pacingProblems,
       stop,
     };
@@ -350,6 +393,322 @@ async function startNotificationPacer(deps: {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Issue 5 flows: botCall workflows driven through their updates and the hangUp signal, and the
+// transfer of a call answered elsewhere. The driver acts (an update, an admission, a hang-up) only
+// once every notification was delivered and the workflows settled, so that what it does lands at
+// the same point of the history in every recording.
+
+/** Fixed ids (a botCall is `call-<id>`), so that a re-recording changes as little as it can. */
+export const BOT_CALL_INVITE_ID = 'recorded-invite';
+export const BOT_CALL_TRANSFER_IN_ID = 'recorded-transfer-in';
+export const BOT_CALL_MOVE_ID = 'recorded-move';
+export const BOT_CALL_GUEST_LOBBY_ID = 'recorded-guest-lobby';
+export const ANSWERED_ELSEWHERE_CALL_ID = 'recorded-answered-elsewhere';
+
+type BotCallHandle = WorkflowHandle<typeof botCall>;
+
+/** The meeting's organizer (seed 004, example 5). */
+const recordedOrganizer: IdentitySet = {
+  user: { id: '5810cede-f3cc-42eb-b2c1-e9bd5d53ec96', displayName: 'Bob' },
+};
+/** The parties of participant-invite examples 2 and 4: two users and a PSTN number. */
+const recordedInvitees: IdentitySet[] = [
+  { user: { id: '7e1b4346-85a6-4bdd-abe3-d11c5d420efe', displayName: 'Alice' } },
+  { user: { id: '682b6c37-0729-4fab-ace6-d730d5d9137e', displayName: 'Dave' } },
+  { phone: { id: '+12345678901' } },
+];
+const movedParticipant: IdentitySet = {
+  user: { id: '1e126418-44a0-4a94-a6f8-0efe1ad71acb', displayName: 'Carol' },
+};
+
+function recordedMeeting(id: string): Extract<CallRequest, { kind: 'meeting' }> {
+  return {
+    kind: 'meeting',
+    chatInfo: { threadId: `19:meeting_${id}@thread.v2`, messageId: '0' },
+    organizer: recordedOrganizer,
+    media: { kind: 'none' },
+  };
+}
+
+/** Nothing left to deliver and no workflow task or activity pending in these workflows. */
+async function untilQuiet(stack: RecordingStack, workflowIds: string[]): Promise<void> {
+  // A delivered notification runs a workflow task, which may send a request whose notifications
+  // come next: a few rounds reach the end of such a chain.
+  for (let round = 0; round < 3; round++) {
+    await stack.simulator.whenIdle();
+    for (const workflowId of workflowIds) await untilSettled(stack.client, workflowId);
+  }
+}
+
+/** Starts a botCall as the HTTP API does (`POST /api/bot-calls`), with a fixed id. */
+async function startRecordedBotCall(
+  stack: RecordingStack,
+  id: string,
+  request: CallRequest,
+): Promise<BotCallHandle> {
+  const workflowId = botCallWorkflowId(id);
+  const input: BotCallInput = {
+    request,
+    callbackUri: callbackUriFor(stack.publicBaseUrl, workflowId),
+    botAppId: stack.simulator.botAppId,
+    tenantId: stack.simulator.tenantId,
+  };
+  return stack.client.workflow.start<typeof botCall>(BOT_CALL_WORKFLOW_TYPE, {
+    workflowId,
+    taskQueue: stack.taskQueue,
+    args: [input],
+    typedSearchAttributes: [
+      { key: HandoffFlow, value: 'bot-call' },
+      { key: HandoffTransferState, value: 'creating' },
+    ],
+  });
+}
+
+async function untilRecordedPhase(
+  stack: RecordingStack,
+  handle: BotCallHandle,
+  phase: BotCallSnapshot['phase'],
+): Promise<BotCallSnapshot> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    await untilQuiet(stack, [handle.workflowId]);
+    const state = await handle.query(botCallStateQuery);
+    if (state.phase === phase) return state;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `bot call ${handle.workflowId} is ${state.phase}, not ${phase}, after ${SETTLE_TIMEOUT_MS} ms`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+function expectCompleted(what: string, outcome: OperationOutcome): void {
+  if (outcome.status !== 'completed' || outcome.invitees.some((invitee) => !invitee.joined)) {
+    throw new Error(`${what} was expected to complete with every invitee joined: ${JSON.stringify(outcome)}`);
+  }
+}
+
+/** Hangs the call up once everything settled and returns its history, which ends with outcome `ended`. */
+async function hangUpAndRecord(
+  stack: RecordingStack,
+  handle: BotCallHandle,
+  problemsBefore: number,
+): Promise<RecordedTransfer> {
+  await untilQuiet(stack, [handle.workflowId]);
+  await handle.signal(hangUpSignal);
+  const outcome = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
+  if (outcome === 'timedOut') {
+    throw new Error(
+      `bot call ${handle.workflowId} did not end within ${TRANSFER_TIMEOUT_MS} ms of its hang-up`,
+    );
+  }
+  if ('error' in outcome || outcome.value.outcome !== 'ended') {
+    throw new Error(
+      `bot call ${handle.workflowId} was expected to end on its hang-up: ${'error' in outcome ? String(outcome.error) : JSON.stringify(outcome.value)}`,
+    );
+  }
+  return finishRecording(stack, handle.workflowId, problemsBefore);
+}
+
+/** Waits for the last notifications (acknowledged without a signal once the workflow closed). */
+async function finishRecording(
+  stack: RecordingStack,
+  workflowId: string,
+  problemsBefore: number,
+): Promise<RecordedTransfer> {
+  await stack.simulator.whenIdle();
+  const problems = stack.pacingProblems.slice(problemsBefore);
+  if (problems.length > 0) {
+    throw new Error(
+      `recording ${workflowId} is spoilt, notifications were not paced:\n  ${problems.join('\n  ')}`,
+    );
+  }
+  const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  // A workflow task the worker did not complete in time (a busy machine) adds events a clean run
+  // does not have: such a history would differ in shape from every other recording.
+  const retried = eventTypes(history).filter((type) =>
+    ['EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT', 'EVENT_TYPE_WORKFLOW_TASK_FAILED'].includes(type),
+  );
+  if (retried.length > 0) {
+    throw new Error(
+      `recording ${workflowId} is spoilt by ${retried.join(', ')}: run npm run record:histories again on a quieter machine`,
+    );
+  }
+  return { workflowId, history };
+}
+
+/**
+ * botCall joins a meeting (organizer + chatInfo, no media), invites two users and a PSTN number
+ * (seed 003, examples 2 and 4; plain rosters), and is hung up.
+ */
+export async function recordBotCallInvite(
+  stack: RecordingStack,
+  id: string = BOT_CALL_INVITE_ID,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const handle = await startRecordedBotCall(stack, id, recordedMeeting(id));
+  await untilRecordedPhase(stack, handle, 'established');
+  const invited = await handle.executeUpdate(inviteParticipantsUpdate, {
+    args: [{ participants: recordedInvitees.map((identity) => ({ identity })), clientContext: id }],
+  });
+  expectCompleted(`the invite of ${handle.workflowId}`, invited);
+  return hangUpAndRecord(stack, handle, problemsBefore);
+}
+
+/**
+ * botCall creates a group call with two users and takes in a P2P call another system answered
+ * (transferIntoCall, seed 003, example 3): the replaced call's end is told to that system, so the
+ * workflow reads the call until Graph says it is gone. Then it is hung up.
+ */
+export async function recordBotCallTransferIn(
+  stack: RecordingStack,
+  id: string = BOT_CALL_TRANSFER_IN_ID,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const otherSystem = await startBotReceiver();
+  try {
+    const p2pCallId = `${id}-p2p`;
+    stack.simulator.placeAnsweredCall({
+      callbackUri: otherSystem.callbackUrl(`/api/calls/${p2pCallId}`),
+      callId: p2pCallId,
+    });
+    const handle = await startRecordedBotCall(stack, id, {
+      kind: 'groupCall',
+      targets: recordedInvitees.slice(0, 2),
+      media: { kind: 'serviceHosted' },
+    });
+    await untilRecordedPhase(stack, handle, 'established');
+    const transferred = await handle.executeUpdate(transferIntoCallUpdate, {
+      args: [{ participant: { identity: defaultCaller }, replacesCallId: p2pCallId }],
+    });
+    expectCompleted(`the transfer into ${handle.workflowId}`, transferred);
+    if (transferred.replacedCallEnded !== true) {
+      throw new Error(`the transfer into ${handle.workflowId} did not see call ${p2pCallId} end`);
+    }
+    return await hangUpAndRecord(stack, handle, problemsBefore);
+  } finally {
+    await otherSystem.stop();
+  }
+}
+
+/**
+ * Two botCall workflows each join a meeting; the source invites Carol, the target moves her over
+ * (moveParticipant, seed 003, example 5), both are hung up. Delta rosters: the source's owner is
+ * told that Carol left (`removedState`). Returns both histories.
+ */
+export async function recordBotCallMove(
+  stack: RecordingStack,
+  id: string = BOT_CALL_MOVE_ID,
+): Promise<{ target: RecordedTransfer; source: RecordedTransfer }> {
+  const problemsBefore = stack.pacingProblems.length;
+  const rosterMode = stack.simulator.settings().flows.rosterMode;
+  stack.simulator.configure({ flows: { rosterMode: 'delta' } });
+  try {
+    // One after the other: their creates and notifications do not interleave.
+    const source = await startRecordedBotCall(stack, `${id}-source`, recordedMeeting(`${id}-source`));
+    const sourceState = await untilRecordedPhase(stack, source, 'established');
+    const target = await startRecordedBotCall(stack, id, recordedMeeting(id));
+    await untilRecordedPhase(stack, target, 'established');
+
+    const invited = await source.executeUpdate(inviteParticipantsUpdate, {
+      args: [{ participants: [{ identity: movedParticipant }], clientContext: `${id}-invite` }],
+    });
+    expectCompleted(`the invite of ${source.workflowId}`, invited);
+    await untilQuiet(stack, [source.workflowId, target.workflowId]);
+    const carol = (await source.query(botCallStateQuery)).roster.find(
+      (participant) => participant.identity.user?.id === movedParticipant.user?.id,
+    );
+    if (!carol) throw new Error(`Carol is not in the roster of ${source.workflowId} after her invite`);
+
+    const moved = await target.executeUpdate(moveParticipantUpdate, {
+      args: [{ participantId: carol.id, identity: movedParticipant, replacesCallId: sourceState.callId! }],
+    });
+    expectCompleted(`the move into ${target.workflowId}`, moved);
+    await untilQuiet(stack, [source.workflowId, target.workflowId]);
+    const removed = (await source.query(botCallStateQuery)).roster.find(
+      (participant) => participant.id === carol.id,
+    );
+    if (!removed?.removed)
+      throw new Error(`${source.workflowId} was not told that Carol left: ${JSON.stringify(removed)}`);
+
+    const recordedTarget = await hangUpAndRecord(stack, target, problemsBefore);
+    const recordedSource = await hangUpAndRecord(stack, source, problemsBefore);
+    return { target: recordedTarget, source: recordedSource };
+  } finally {
+    stack.simulator.configure({ flows: { rosterMode } });
+  }
+}
+
+/**
+ * botCall joins a meeting as a guest (create call, seed 004, example 10): it waits in the lobby
+ * until someone admits it (`admitFromLobby`), holds the call, and is hung up.
+ */
+export async function recordBotCallGuestLobby(
+  stack: RecordingStack,
+  id: string = BOT_CALL_GUEST_LOBBY_ID,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const handle = await startRecordedBotCall(stack, id, {
+    ...recordedMeeting(id),
+    media: { kind: 'serviceHosted' },
+    guest: { id: `${id}-guest`, displayName: 'Guest bot' },
+  });
+  const waiting = await untilRecordedPhase(stack, handle, 'inLobby');
+  stack.simulator.admitFromLobby(waiting.callId!);
+  await untilRecordedPhase(stack, handle, 'established');
+  return hangUpAndRecord(stack, handle, problemsBefore);
+}
+
+/**
+ * The transfer of a P2P call another system answered (issue 5, item 5), started as
+ * `POST /api/transfers` with `alreadyAnswered: true` does: Handoff reads the call instead of
+ * answering it, creates the group call, invites with replacesCallId, and reads the call until it
+ * is gone (its terminated/deleted go to the other system).
+ */
+export async function recordAnsweredElsewhereTransfer(
+  stack: RecordingStack,
+  callId: string = ANSWERED_ELSEWHERE_CALL_ID,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const otherSystem = await startBotReceiver();
+  try {
+    stack.simulator.placeAnsweredCall({
+      callbackUri: otherSystem.callbackUrl(`/api/calls/${callId}`),
+      callId,
+    });
+    const context = {
+      publicBaseUrl: stack.publicBaseUrl,
+      botAppId: stack.simulator.botAppId,
+      tenantId: stack.simulator.tenantId,
+      taskQueue: stack.taskQueue,
+    };
+    const request: TransferRequestFields = {
+      callId,
+      invitee: defaultCaller,
+      target: seedMeetingTarget,
+      alreadyAnswered: true,
+    };
+    const handle = await stack.client.workflow.start<TransferWorkflow>(
+      TRANSFER_WORKFLOW_TYPE,
+      transferStartOptions(context, request),
+    );
+    const outcome = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
+    if (outcome === 'timedOut') {
+      throw new Error(`transfer ${handle.workflowId} did not finish within ${TRANSFER_TIMEOUT_MS} ms`);
+    }
+    if ('error' in outcome || outcome.value.outcome !== 'completed') {
+      throw new Error(
+        `transfer ${handle.workflowId} was expected to complete: ${'error' in outcome ? String(outcome.error) : JSON.stringify(outcome.value)}`,
+      );
+    }
+    return await finishRecording(stack, handle.workflowId, problemsBefore);
+  } finally {
+    await otherSystem.stop();
+  }
+}
+
 /** Compares a new recording's shape with the file it replaces, for the recorder's report. */
 function compareWithCommitted(path: string, history: History): string {
   let previous: string[];
@@ -382,7 +741,21 @@ async function main(): Promise<void> {
     const recordings: Array<[name: string, record: () => Promise<RecordedTransfer>]> = [
       ['transfer-completed', () => recordCompletedTransfer(stack)],
       ['transfer-failed', () => recordFailedTransfer(stack)],
+      ['transfer-answered-elsewhere', () => recordAnsweredElsewhereTransfer(stack)],
+      ['bot-call-invite', () => recordBotCallInvite(stack)],
+      ['bot-call-transfer-in', () => recordBotCallTransferIn(stack)],
+      ['bot-call-guest-lobby', () => recordBotCallGuestLobby(stack)],
     ];
+    // The move is recorded once and gives two files: the target's and the source's history.
+    let move: Promise<{ target: RecordedTransfer; source: RecordedTransfer }> | undefined;
+    const recordMove = () => {
+      move ??= recordBotCallMove(stack);
+      return move;
+    };
+    recordings.push(
+      ['bot-call-move', async () => (await recordMove()).target],
+      ['bot-call-move-source', async () => (await recordMove()).source],
+    );
     for (const [name, record] of recordings) {
       const { workflowId, history } = await record();
       const comparison = compareWithCommitted(join(outDir, `${name}.json`), history);

@@ -977,11 +977,15 @@ const transferRows: HostileRow[] = (
       'Unrecognized key: "invitees"',
     ],
     ['no target', transfer({}, ['target']), 'target'],
-    ['target {}', transfer({ target: {} }), "target.kind: target.kind must be 'meeting' or 'joinMeetingId'"],
+    [
+      'target {}',
+      transfer({ target: {} }),
+      "target.kind: target.kind must be 'meeting', 'joinMeetingId' or 'groupCall'",
+    ],
     [
       'an unknown target kind',
       transfer({ target: { kind: 'teleport' } }),
-      "target.kind must be 'meeting' or 'joinMeetingId'",
+      "target.kind must be 'meeting', 'joinMeetingId' or 'groupCall'",
     ],
     [
       'a meeting without chatInfo',

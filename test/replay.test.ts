@@ -46,9 +46,10 @@ try {
 }
 
 const historiesDir = fileURLToPath(new URL('./histories/', import.meta.url));
-const reorderedWorkflowsPath = fileURLToPath(
-  new URL('./support/workflows/transfer-reordered.ts', import.meta.url),
-);
+// Every workflow type with committed histories, each sending another first Graph request.
+const reorderedWorkflowsPath = fileURLToPath(new URL('./support/workflows/reordered.ts', import.meta.url));
+/** The first activity each workflow of reordered.ts schedules. */
+const reorderedFirstActivity: Record<string, string> = { transferCall: 'createCall', botCall: 'getCall' };
 // Read while collecting tests: a file that is not a history fails the whole file, naming it.
 const committed = readHistoryDir(historiesDir);
 
@@ -110,6 +111,41 @@ describe('the committed histories in test/histories', () => {
     ).toBe('TransferFailed');
   });
 
+  it('include every issue 5 flow: the botCall operations, the guest lobby, a transfer of a call answered elsewhere', () => {
+    const expected: Record<string, { activities: string[]; update?: string }> = {
+      'transfer-answered-elsewhere': {
+        activities: ['getCall', 'createCall', 'inviteParticipants', 'getCall'],
+      },
+      'bot-call-invite': {
+        activities: ['createCall', 'inviteParticipants', 'hangUp'],
+        update: 'inviteParticipants',
+      },
+      'bot-call-transfer-in': {
+        activities: ['createCall', 'inviteParticipants', 'getCall', 'hangUp'],
+        update: 'transferIntoCall',
+      },
+      'bot-call-move': {
+        activities: ['createCall', 'inviteParticipants', 'hangUp'],
+        update: 'moveParticipant',
+      },
+      'bot-call-move-source': {
+        activities: ['createCall', 'inviteParticipants', 'hangUp'],
+        update: 'inviteParticipants',
+      },
+      'bot-call-guest-lobby': { activities: ['createCall', 'hangUp'] },
+    };
+    for (const [name, { activities, update }] of Object.entries(expected)) {
+      const history = committedHistory(name);
+      expect({ name, activities: scheduledActivities(history) }).toEqual({ name, activities });
+      expect(eventTypes(history).at(-1), name).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+      const updates = (history.events ?? []).flatMap((event) => {
+        const updateName = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name;
+        return updateName ? [updateName] : [];
+      });
+      expect({ name, updates }).toEqual({ name, updates: update ? [update] : [] });
+    }
+  });
+
   it('survive a round trip through the JSON form unchanged', () => {
     for (const { history } of committed) {
       const again = historyFromJSON(JSON.parse(historyToJSON(history as History)));
@@ -130,10 +166,17 @@ describe('the committed histories in test/histories', () => {
   it.each(committed.map((item) => [item.workflowId, item] as const))(
     '%s does not replay against a workflow that sends its Graph requests in another order',
     async (_name, item) => {
+      const history = item.history as History;
+      const workflowType = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+      const reorderedFirst = reorderedFirstActivity[workflowType ?? ''];
+      expect(
+        reorderedFirst,
+        `no reordered ${workflowType} in test/support/workflows/reordered.ts`,
+      ).toBeDefined();
       const [result] = await replayHistories([item], reorderedCode);
       expect(result?.error).toBeInstanceOf(DeterminismViolationError);
-      expect(result?.error?.message).toMatch(
-        /Activity type of scheduled event 'answerCall' does not match activity type of activity command 'createCall'/,
+      expect(result?.error?.message).toContain(
+        `Activity type of scheduled event '${scheduledActivities(history)[0]}' does not match activity type of activity command '${reorderedFirst}'`,
       );
     },
   );

@@ -47,9 +47,8 @@ async function callAnsweredElsewhere(): Promise<string> {
     acceptedModalities: ['audio'],
     mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
   });
-  await waitUntil(
-    'the other system sees its call established',
-    () => stack.sim.getCall(callId)?.state === 'established',
+  await waitUntil('the other system sees its call established', () =>
+    stack.sim.getCall(callId)?.state === 'established' ? true : undefined,
   );
   return callId;
 }

@@ -2,21 +2,33 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { originOf, type SimulatorConnection } from './connection.js';
 import type { ScriptedFault } from './faults.js';
+import type { SimulatorSettings } from './flow-settings.js';
+import type { MeetingRegistration, RegisteredMeeting } from './meetings.js';
 import type { DeliveryRecord, DroppedNotification } from './notifier.js';
-import type { IncomingCallOptions } from './scenarios.js';
-import { type Settings, SimulatorConfigError } from './settings.js';
+import type {
+  AnsweredCallOptions,
+  GroupCallOptions,
+  IncomingCallOptions,
+  PlacedGroupCall,
+} from './scenarios.js';
+import { SimulatorConfigError } from './settings.js';
 import type { SimulatedCall } from './state.js';
 
 /** What the admin routes drive; the GraphSimulator object offers the same in-process. */
 export interface SimulatorControl {
   /** What a client needs to use the simulator reached at `origin` (GET /_simulator/connection). */
   connection(origin: string): SimulatorConnection;
-  settings(): Settings;
+  settings(): SimulatorSettings;
   configure(patch: unknown): void;
   injectFault(fault: ScriptedFault): void;
   clearFaults(): void;
   placeIncomingCall(options: IncomingCallOptions): { callId: string };
+  placeAnsweredCall(options: AnsweredCallOptions): { callId: string };
+  placeGroupCall(options: GroupCallOptions): PlacedGroupCall;
   endByRemoteParty(callId: string, terminationReason?: string): void;
+  admitFromLobby(callId: string): void;
+  registerMeeting(meeting: MeetingRegistration): RegisteredMeeting;
+  meetings(): RegisteredMeeting[];
   calls(): SimulatedCall[];
   deliveries: DeliveryRecord[];
   dropped: DroppedNotification[];
@@ -26,6 +38,7 @@ const faultBodySchema = z.strictObject({
   method: z.string().optional(),
   /** A regular expression source, tested against the request path. */
   path: z.string().optional(),
+  bodyContains: z.string().min(1).optional(),
   status: z.number().int().optional(),
   retryAfterSeconds: z.number().int().min(0).optional(),
   code: z.string().optional(),
@@ -70,6 +83,28 @@ export async function adminRoutes(
       return reply.code(204).send();
     },
   );
+
+  app.post<{ Params: { callId: string } }>('/calls/:callId/admit', async (request, reply) => {
+    control.admitFromLobby(request.params.callId);
+    return reply.code(204).send();
+  });
+
+  app.post('/answered-calls', async (request, reply) => {
+    const result = control.placeAnsweredCall((request.body ?? {}) as AnsweredCallOptions);
+    return reply.code(201).send(result);
+  });
+
+  app.post('/group-calls', async (request, reply) => {
+    const result = control.placeGroupCall((request.body ?? {}) as GroupCallOptions);
+    return reply.code(201).send(result);
+  });
+
+  app.get('/meetings', async () => ({ value: control.meetings() }));
+
+  app.post('/meetings', async (request, reply) => {
+    const registered = control.registerMeeting((request.body ?? {}) as MeetingRegistration);
+    return reply.code(201).send(registered);
+  });
 
   app.get('/calls', async () => ({ value: control.calls() }));
 

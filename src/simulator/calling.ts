@@ -3,37 +3,44 @@ import {
   type AnswerCallRequest,
   type CreateCallRequest,
   callIdFrom,
-  e164Schema,
+  describeIdentity,
   type IdentitySet,
   type InvitationParticipantInfo,
   type InviteParticipantsRequest,
   type Modality,
   type Participant,
+  primaryIdentity,
   type ResultInfo,
   sameGraphId,
   sameParty,
 } from '../graph/index.js';
+import { checkPhoneIdentities, planCall } from './call-plans.js';
 import { GraphError } from './errors.js';
+import { declines, type FlowSettings } from './flow-settings.js';
+import type { MeetingRegistry } from './meetings.js';
 import type { Notifier } from './notifier.js';
 import {
   deletedNotification,
+  deltaRosterNotification,
   establishedNotification,
   establishingNotification,
   makeParticipant,
   type OutgoingNotification,
   operationNotification,
-  participantInfo,
   renderCall,
   renderOperation,
   rosterNotification,
   terminatedNotification,
 } from './resources.js';
+import { SimulatorConfigError } from './settings.js';
 import {
+  botParticipantOf,
   type CallStore,
   findOperation,
   type SimulatedCall,
   type SimulatedOperation,
   transition,
+  waitsInLobby,
 } from './state.js';
 
 export interface CallingDeps {
@@ -42,6 +49,10 @@ export interface CallingDeps {
   tenantId: string;
   /** The bot as Graph names it in rosters and as the default source of calls it creates. */
   botIdentity: IdentitySet;
+  /** The application whose token creates calls: the owner of every call it creates. */
+  appId: string;
+  meetings: MeetingRegistry;
+  flows: () => FlowSettings;
 }
 
 /**
@@ -63,18 +74,53 @@ export interface Calling {
   hangUp(callId: string): void;
   /** Ends a call as if the other party hung up: terminated + deleted to the bot. */
   endByRemoteParty(callId: string, terminationReason?: string): void;
+  /** Someone in the meeting lets the bot in from the lobby: established + roster without isInLobby. */
+  admitFromLobby(callId: string): void;
   /** POST /communications/calls/{id}/keepAlive. */
   keepAlive(callId: string): void;
   /** A call Graph still has, or a 404 GraphError. */
   liveCall(callId: string): SimulatedCall;
   operation(callId: string, operationId: string): SimulatedOperation;
+  /** Cancels pending lobby admissions. */
+  stop(): void;
 }
 
 /** Only audio and video make media streams; a bot joining "without media" (seed 001 step 2) has none. */
 const CALLER_MODALITIES: Modality[] = ['audio'];
 
+/** Who joined, changed (left the lobby) or left a roster in one Graph event. */
+interface RosterChange {
+  joined?: readonly Participant[];
+  changed?: readonly Participant[];
+  left?: readonly Participant[];
+}
+
+/** resultInfo of a party that never answered (SIP 408, as Graph reports a ringing timeout). */
+function notAnswered(parties: readonly IdentitySet[]): ResultInfo {
+  return {
+    '@odata.type': '#microsoft.graph.resultInfo',
+    code: 408,
+    subcode: 0,
+    message: `${parties.map((party) => describeIdentity(party)).join(', ')} did not answer.`,
+  };
+}
+
+/** `known` completed by `given`, member by member (`user: { id }` keeps the known displayName). */
+function mergeIdentities(known: IdentitySet, given: IdentitySet): IdentitySet {
+  const merged: Record<string, unknown> = { ...known };
+  for (const [kind, identity] of Object.entries(given)) {
+    const before = merged[kind];
+    merged[kind] =
+      identity && typeof identity === 'object' && before && typeof before === 'object'
+        ? { ...before, ...identity }
+        : identity;
+  }
+  return merged as IdentitySet;
+}
+
 export function createCalling(deps: CallingDeps): Calling {
-  const { store, notifier, tenantId, botIdentity } = deps;
+  const { store, notifier, tenantId, botIdentity, appId, meetings, flows } = deps;
+  const lobbyTimers = new Map<string, NodeJS.Timeout>();
 
   function liveCall(callId: string): SimulatedCall {
     const call = store.live(callId);
@@ -88,13 +134,8 @@ export function createCalling(deps: CallingDeps): Calling {
     return call;
   }
 
-  function botParticipant(call: SimulatedCall, modalities: readonly Modality[]): Participant {
-    const isGuest = Boolean(call.source.identity.guest);
-    // A guest joining a meeting waits in the lobby (create-call page, seed 004, example 10).
-    return makeParticipant(call.myParticipantId, call.source.identity, modalities, {
-      isInLobby: isGuest && call.meetingInfo !== undefined,
-      firstSourceId: 10,
-    });
+  function neverJoins(identity: IdentitySet): boolean {
+    return declines(flows(), primaryIdentity(identity)?.id);
   }
 
   function addParticipant(call: SimulatedCall, identity: IdentitySet): Participant {
@@ -107,7 +148,30 @@ export function createCalling(deps: CallingDeps): Calling {
     return participant;
   }
 
+  /**
+   * The roster notification for a change, as the rosterMode setting says: the whole roster, or a
+   * delta with the next sequence number. `resourceCallId`/`url` default to the call's own; an
+   * invite with replacesCallId reports on the replaced call's path (seeds 001 step 3, 003 ex. 3).
+   */
+  function rosterUpdate(
+    call: SimulatedCall,
+    change: RosterChange,
+    target: { resourceCallId: string; url: string } = { resourceCallId: call.id, url: call.callbackUri },
+  ): OutgoingNotification {
+    if (flows().rosterMode === 'full') {
+      return rosterNotification(target.resourceCallId, target.url, call.participants);
+    }
+    call.rosterSequenceNumber += 1;
+    return deltaRosterNotification(
+      target.resourceCallId,
+      target.url,
+      { present: [...(change.joined ?? []), ...(change.changed ?? [])], removed: change.left ?? [] },
+      call.rosterSequenceNumber,
+    );
+  }
+
   function end(call: SimulatedCall, terminationReason: string | undefined): OutgoingNotification[] {
+    clearLobbyTimer(call.id);
     if (terminationReason) call.terminationReason = terminationReason;
     transition(call, 'terminated');
     const terminated = terminatedNotification(call);
@@ -126,9 +190,41 @@ export function createCalling(deps: CallingDeps): Calling {
     if (resultInfo) operation.resultInfo = resultInfo;
   }
 
-  function failInvite(call: SimulatedCall, operation: SimulatedOperation, code: number, message: string) {
+  function failInvite(
+    call: SimulatedCall,
+    operation: SimulatedOperation,
+    code: number,
+    message: string,
+  ): OutgoingNotification[] {
     finish(operation, 'failed', { '@odata.type': '#microsoft.graph.resultInfo', code, subcode: 0, message });
     return [operationNotification(call, operation)];
+  }
+
+  /** Participants of the registered meeting the call joined, brought into its roster. */
+  function joinMeetingParticipants(call: SimulatedCall): Participant[] {
+    const meeting = call.chatInfo ? meetings.byThreadId(call.chatInfo.threadId) : undefined;
+    if (!meeting || call.flow !== 'meeting') return [];
+    return meeting.participants.map((identity) => addParticipant(call, identity));
+  }
+
+  function clearLobbyTimer(callId: string): void {
+    const key = callId.toLowerCase();
+    const timer = lobbyTimers.get(key);
+    if (timer) clearTimeout(timer);
+    lobbyTimers.delete(key);
+  }
+
+  function admit(call: SimulatedCall): void {
+    clearLobbyTimer(call.id);
+    const bot = botParticipantOf(call);
+    if (!bot) return;
+    bot.isInLobby = false;
+    call.activeModalities = [...call.requestedModalities];
+    transition(call, 'established');
+    // "The application doesn't receive the roster for participants in the meeting until it's
+    // admitted from lobby" (seed 004, example 10): they appear now.
+    const joined = joinMeetingParticipants(call);
+    notifier.post([establishedNotification(call), rosterUpdate(call, { changed: [bot], joined })]);
   }
 
   /** The seed 000/001 transfer: the caller leaves the P2P call for the group call, which Graph then ends. */
@@ -148,20 +244,22 @@ export function createCalling(deps: CallingDeps): Calling {
     }
     // Graph knows the caller's name from the P2P call even when the invite names only an id.
     const identity = sameParty(replaced.source.identity, invitee.identity)
-      ? { ...replaced.source.identity, ...invitee.identity }
+      ? mergeIdentities(replaced.source.identity, invitee.identity)
       : invitee.identity;
-    addParticipant(call, identity);
+    const joined = addParticipant(call, identity);
     call.version += 1;
     finish(operation, 'completed');
     replaced.replacedBy = { callId: call.id, operationId: operation.id };
+    // The roster names the replaced call's path but goes to this call's callback; terminated and
+    // deleted go to the replaced call's own callback, which may be another system's.
     return [
       operationNotification(call, operation),
-      rosterNotification(replaced.id, call.callbackUri, call.participants),
+      rosterUpdate(call, { joined: [joined] }, { resourceCallId: replaced.id, url: call.callbackUri }),
       ...end(replaced, 'AppInitiated'),
     ];
   }
 
-  /** Seed 003 example 5: move one participant from another meeting the bot is in into this one. */
+  /** Seed 003 example 5: move one participant from another meeting of the same application into this one. */
   function moveParticipant(
     call: SimulatedCall,
     operation: SimulatedOperation,
@@ -174,6 +272,14 @@ export function createCalling(deps: CallingDeps): Calling {
         operation,
         400,
         `replacesCallId ${source.id} names a group call: participants[0].participantId must say which participant to move.`,
+      );
+    }
+    if (!source.appId || source.appId !== call.appId) {
+      return failInvite(
+        call,
+        operation,
+        403,
+        `call ${source.id} was not created by the application that created call ${call.id}; a participant can only be moved between meetings created by the same application (participant-invite page, example 5).`,
       );
     }
     const moving = source.participants.find((participant) =>
@@ -189,14 +295,31 @@ export function createCalling(deps: CallingDeps): Calling {
     }
     source.participants = source.participants.filter((participant) => participant !== moving);
     source.version += 1;
-    addParticipant(call, moving.info.identity);
+    const joined = addParticipant(call, moving.info.identity);
     call.version += 1;
     finish(operation, 'completed');
     return [
       operationNotification(call, operation),
-      rosterNotification(call.id, call.callbackUri, call.participants),
-      rosterNotification(source.id, source.callbackUri, source.participants),
+      rosterUpdate(call, { joined: [joined] }),
+      rosterUpdate(source, { left: [moving] }),
     ];
+  }
+
+  /** Invitees join unless set never to; an invite none of whose invitees joins fails. */
+  function inviteParties(
+    call: SimulatedCall,
+    operation: SimulatedOperation,
+    invitees: readonly InvitationParticipantInfo[],
+  ): OutgoingNotification[] {
+    const joining = invitees.filter((invitee) => !neverJoins(invitee.identity));
+    if (joining.length === 0) {
+      finish(operation, 'failed', notAnswered(invitees.map((invitee) => invitee.identity)));
+      return [operationNotification(call, operation)];
+    }
+    const joined = joining.map((invitee) => addParticipant(call, invitee.identity));
+    call.version += 1;
+    finish(operation, 'completed');
+    return [operationNotification(call, operation), rosterUpdate(call, { joined })];
   }
 
   return {
@@ -215,61 +338,79 @@ export function createCalling(deps: CallingDeps): Calling {
     },
 
     createCall(request) {
-      const targets = request.targets ?? [];
-      checkPhoneIdentities(targets, 'targets');
-      const joinsMeeting = request.meetingInfo !== undefined;
-      if (request.chatInfo && !joinsMeeting) {
-        throw new GraphError(400, 'chatInfo was given without meetingInfo: joining a meeting needs both.');
-      }
-      if (
-        request.meetingInfo?.['@odata.type'] === '#microsoft.graph.organizerMeetingInfo' &&
-        !request.chatInfo
-      ) {
-        throw new GraphError(
-          400,
-          'chatInfo is required to join a meeting by its organizer (organizerMeetingInfo), as in the create-call examples.',
-        );
-      }
-      if (!joinsMeeting && targets.length === 0) {
-        throw new GraphError(
-          400,
-          'targets is empty and there is no meetingInfo: a call needs someone to call or a meeting to join.',
-        );
-      }
-      const source = request.source ?? participantInfo(botIdentity);
+      const plan = planCall(request, { botIdentity, meetings });
       const call: SimulatedCall = {
         id: randomUUID(),
-        kind: joinsMeeting || targets.length > 1 ? 'group' : 'p2p',
+        kind: plan.kind,
+        flow: plan.flow,
+        appId,
         direction: 'outgoing',
         state: 'establishing',
         deleted: false,
         callbackUri: request.callbackUri as string,
         ...(request.subject ? { subject: request.subject } : {}),
-        source,
-        targets,
+        source: plan.source,
+        targets: plan.targets,
         requestedModalities: request.requestedModalities,
         activeModalities: [],
         ...(request.mediaConfig ? { mediaConfig: request.mediaConfig } : {}),
-        ...(request.chatInfo ? { chatInfo: request.chatInfo } : {}),
-        ...(request.meetingInfo ? { meetingInfo: request.meetingInfo } : {}),
+        ...(plan.chatInfo ? { chatInfo: plan.chatInfo } : {}),
+        ...(plan.meetingInfo ? { meetingInfo: plan.meetingInfo } : {}),
         tenantId: request.tenantId ?? tenantId,
         callChainId: randomUUID(),
         myParticipantId: randomUUID(),
         participants: [],
+        rosterSequenceNumber: 0,
         operations: [],
         version: 1,
         createdAt: new Date(),
       };
-      call.participants.push(botParticipant(call, request.requestedModalities));
-      for (const target of targets) addParticipant(call, target.identity);
+      // The bot joins with the modalities it asked for, on source ids from 10 as in seed 004.
+      const bot = makeParticipant(call.myParticipantId, call.source.identity, request.requestedModalities, {
+        isInLobby: plan.inLobby,
+        firstSourceId: 10,
+      });
+      call.participants.push(bot);
       store.add(call);
       const body = renderCall(call);
-
       const batch = [establishingNotification(call)];
+
+      if (plan.inLobby) {
+        // Example 10: the guest bot sees itself in the lobby, and nobody else, until admitted.
+        batch.push(rosterUpdate(call, { joined: [bot] }));
+        notifier.post(batch);
+        const { lobbyAdmitAfterMs } = flows();
+        if (lobbyAdmitAfterMs !== null) {
+          const timer = setTimeout(() => {
+            lobbyTimers.delete(call.id.toLowerCase());
+            if (store.live(call.id) && waitsInLobby(call)) admit(call);
+          }, lobbyAdmitAfterMs);
+          timer.unref();
+          lobbyTimers.set(call.id.toLowerCase(), timer);
+        }
+        return { call, body };
+      }
+
+      if (call.kind === 'p2p') {
+        const [target] = plan.targets as [InvitationParticipantInfo];
+        if (neverJoins(target.identity)) {
+          call.resultInfo = notAnswered([target.identity]);
+          batch.push(...end(call, undefined));
+          notifier.post(batch);
+          return { call, body };
+        }
+      }
+      // Group call targets set never to join are simply not in the roster.
+      for (const target of plan.targets) {
+        if (!neverJoins(target.identity)) addParticipant(call, target.identity);
+      }
+      joinMeetingParticipants(call);
       call.activeModalities = [...request.requestedModalities];
       transition(call, 'established');
       batch.push(establishedNotification(call));
-      if (call.kind === 'group') batch.push(rosterNotification(call.id, call.callbackUri, call.participants));
+      // P2P calls get call state notifications only (example 2's note); group calls and
+      // meetings get a roster too (example 5's note).
+      if (call.kind === 'group') batch.push(rosterUpdate(call, { joined: call.participants }));
       notifier.post(batch);
       return { call, body };
     },
@@ -305,12 +446,12 @@ export function createCalling(deps: CallingDeps): Calling {
       if (call.state !== 'established') {
         throw new GraphError(
           409,
-          `Call ${call.id} is ${call.state}; invite participants once it is established.`,
+          `Call ${call.id} is ${call.state}${waitsInLobby(call) ? ' (the bot waits in the lobby)' : ''}; invite participants once it is established.`,
           'Conflict',
         );
       }
       // With replacesCallId Graph reads only the first participant and ignores the rest
-      // (participant-invite pages, seeds 001 and 003).
+      // (participant-invite page, seed 003, examples 3 and 5).
       const replacing = request.participants.some((participant) => participant.replacesCallId);
       const invitees = replacing ? request.participants.slice(0, 1) : request.participants;
       checkPhoneIdentities(invitees, 'participants');
@@ -359,13 +500,7 @@ export function createCalling(deps: CallingDeps): Calling {
           batch = moveParticipant(call, operation, first, replaced);
         }
       } else {
-        for (const invitee of invitees) addParticipant(call, invitee.identity);
-        call.version += 1;
-        finish(operation, 'completed');
-        batch = [
-          operationNotification(call, operation),
-          rosterNotification(call.id, call.callbackUri, call.participants),
-        ];
+        batch = inviteParties(call, operation, invitees);
       }
       notifier.post(batch);
       return { operation, body };
@@ -379,22 +514,24 @@ export function createCalling(deps: CallingDeps): Calling {
       notifier.post(end(liveCall(callId), terminationReason));
     },
 
+    admitFromLobby(callId) {
+      const call = liveCall(callId);
+      if (!waitsInLobby(call)) {
+        throw new SimulatorConfigError(
+          `call ${call.id} has nobody waiting in the lobby: only a bot joining a meeting as a guest (source.identity.guest, create call example 10) waits there, until admitted once.`,
+        );
+      }
+      admit(call);
+    },
+
     keepAlive(callId) {
       const call = liveCall(callId);
       call.lastKeepAliveAt = new Date();
     },
-  };
-}
 
-/** PSTN parties are named by an E.164 number (participant-invite page, seed 003, example 4). */
-function checkPhoneIdentities(parties: readonly InvitationParticipantInfo[], field: string): void {
-  parties.forEach((party, index) => {
-    const phoneId = party.identity.phone?.id;
-    if (phoneId != null && !e164Schema.safeParse(phoneId).success) {
-      throw new GraphError(
-        400,
-        `${field}[${index}].identity.phone.id "${phoneId}" must be an E.164 number such as +12345678901.`,
-      );
-    }
-  });
+    stop() {
+      for (const timer of lobbyTimers.values()) clearTimeout(timer);
+      lobbyTimers.clear();
+    },
+  };
 }

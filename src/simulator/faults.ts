@@ -13,6 +13,11 @@ export interface ScriptedFault {
    * Omitted: any Graph API request. The token endpoint is matched only by an explicit path.
    */
   path?: RegExp;
+  /**
+   * Only requests whose JSON body contains this text, e.g. the workflow id in a callbackUri or a
+   * call id in replacesCallId: one run's requests among many concurrent ones.
+   */
+  bodyContains?: string;
   /** The error answered. Omitted (only with `delayMs`): the request is served normally. */
   status?: number;
   retryAfterSeconds?: number;
@@ -43,6 +48,8 @@ export interface FaultRequest {
   path: string;
   /** Graph API request (true) or token endpoint request (false). */
   graph: boolean;
+  /** The parsed request body, for `bodyContains`. */
+  body?: unknown;
 }
 
 export interface FaultInjector {
@@ -75,6 +82,12 @@ export function validateScriptedFault(fault: ScriptedFault): void {
   if (fault.path !== undefined && !(fault.path instanceof RegExp)) {
     problems.push('path must be a RegExp');
   }
+  if (
+    fault.bodyContains !== undefined &&
+    (typeof fault.bodyContains !== 'string' || fault.bodyContains === '')
+  ) {
+    problems.push('bodyContains must be a non-empty text');
+  }
   if (fault.times !== undefined && (!Number.isInteger(fault.times) || fault.times < 1)) {
     problems.push(`times must be a positive integer, got ${String(fault.times)}`);
   }
@@ -94,6 +107,8 @@ export function createFaultInjector(random: Random, settings: () => FaultSetting
 
   function matches(fault: ScriptedFault, request: FaultRequest): boolean {
     if (fault.method && fault.method.toUpperCase() !== request.method.toUpperCase()) return false;
+    if (fault.bodyContains !== undefined && !bodyText(request.body).includes(fault.bodyContains))
+      return false;
     if (!fault.path) return request.graph;
     fault.path.lastIndex = 0;
     return fault.path.test(request.path);
@@ -143,4 +158,9 @@ export function createFaultInjector(random: Random, settings: () => FaultSetting
       scripted = [];
     },
   };
+}
+
+function bodyText(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  return typeof body === 'string' ? body : JSON.stringify(body);
 }

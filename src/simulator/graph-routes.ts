@@ -40,7 +40,12 @@ export async function graphCallRoutes(app: FastifyInstance, deps: GraphRoutesDep
   app.addHook('onClose', async () => closing.abort());
 
   app.addHook('preHandler', async (request, reply) => {
-    const fault = faults.next({ method: request.method, path: request.url.split('?')[0] ?? '', graph: true });
+    const fault = faults.next({
+      method: request.method,
+      path: request.url.split('?')[0] ?? '',
+      graph: true,
+      body: request.body,
+    });
     if (fault?.status !== undefined) {
       if (fault.delayMs) await wait(fault.delayMs);
       return sendGraphFault(reply, { ...fault, status: fault.status });

@@ -4,9 +4,24 @@ import type { SimulatorControl } from './admin-routes.js';
 import { createCalling } from './calling.js';
 import { authorityFor, describeConnection, type SimulatorIdentity } from './connection.js';
 import { createFaultInjector, type ScriptedFault } from './faults.js';
+import {
+  defaultFlowSettings,
+  type FlowSettings,
+  mergeFlowSettings,
+  type SimulatorSettings,
+} from './flow-settings.js';
+import { createMeetingRegistry, type MeetingRegistration, type RegisteredMeeting } from './meetings.js';
 import { createNotifier, type DeliveryRecord, type DroppedNotification } from './notifier.js';
 import { createRandom } from './random.js';
-import { type IncomingCallOptions, placeIncomingCall } from './scenarios.js';
+import {
+  type AnsweredCallOptions,
+  type GroupCallOptions,
+  type IncomingCallOptions,
+  type PlacedGroupCall,
+  placeAnsweredCall,
+  placeGroupCall,
+  placeIncomingCall,
+} from './scenarios.js';
 import { buildSimulatorServer, type RequestRecord } from './server.js';
 import {
   defaultFaultSettings,
@@ -22,9 +37,30 @@ import { createTokenService } from './tokens.js';
 
 export { SIMULATOR_AUTHORITY_HOST, type SimulatorConnection } from './connection.js';
 export type { ScriptedFault } from './faults.js';
+export {
+  defaultFlowSettings,
+  type FlowSettings,
+  type RosterMode,
+  rosterModes,
+  type SimulatorSettings,
+} from './flow-settings.js';
+export {
+  defaultMeetings,
+  type MeetingRegistration,
+  type RegisteredMeeting,
+  seedAttendee,
+  seedOrganizer,
+} from './meetings.js';
 export type { DeliveryRecord, DroppedNotification } from './notifier.js';
-export type { CommsNotifications } from './resources.js';
-export type { IncomingCallOptions } from './scenarios.js';
+export { type CommsNotifications, REMOVED_FROM_ROSTER } from './resources.js';
+export {
+  type AnsweredCallOptions,
+  defaultCaller,
+  type GroupCallOptions,
+  type IncomingCallOptions,
+  OTHER_APPLICATION_ID,
+  type PlacedGroupCall,
+} from './scenarios.js';
 export { buildSimulatorServer, type RequestRecord, type SimulatorServerDeps } from './server.js';
 export {
   type FaultSettings,
@@ -34,7 +70,7 @@ export {
   type Settings,
   SimulatorConfigError,
 } from './settings.js';
-export type { SimulatedCall, SimulatedOperation } from './state.js';
+export type { CallFlow, SimulatedCall, SimulatedOperation } from './state.js';
 
 export const DEFAULT_TENANT_ID = '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 export const DEFAULT_CLIENT_ID = '2b7e151a-8c3d-4e2f-9a1b-5c6d7e8f9a0b';
@@ -59,6 +95,10 @@ export interface SimulatorOptions {
   seed?: number;
   faults?: Partial<FaultSettings>;
   notifications?: Partial<NotificationSettings>;
+  /** How the simulated parties behave: rosterMode, lobbyAdmitAfterMs, decliningIdentityIds. */
+  flows?: Partial<FlowSettings>;
+  /** Meetings known besides `defaultMeetings` (1234567 + psw123, 7654321), for joinMeetingId joins. */
+  meetings?: MeetingRegistration[];
   /** fastify logger option; default false. */
   logger?: boolean | object;
   /** `iss` of notification JWTs; default https://api.botframework.com. */
@@ -88,9 +128,10 @@ export interface GraphSimulator {
   configure(settings: {
     faults?: Partial<FaultSettings>;
     notifications?: Partial<NotificationSettings>;
+    flows?: Partial<FlowSettings>;
   }): void;
   /** The knobs in force. */
-  settings(): Settings;
+  settings(): SimulatorSettings;
   /**
    * Scripted faults, applied before random ones: the next `times` requests matching method +
    * path regex get `status` (+ Retry-After, + Graph error body with `code`). Without `path` a
@@ -106,8 +147,28 @@ export interface GraphSimulator {
    * for delivery.
    */
   placeIncomingCall(options: IncomingCallOptions): Promise<{ callId: string }>;
+  /**
+   * A P2P call another system answered and holds (its notifications go to `callbackUri`), ready to
+   * be replaced by an invite with replacesCallId. Nothing is posted.
+   */
+  placeAnsweredCall(options: AnsweredCallOptions): { callId: string };
+  /**
+   * An established group call with these participants, held by another application unless
+   * `appId` is the bot's (moving a participant out of it then fails). Nothing is posted.
+   */
+  placeGroupCall(options: GroupCallOptions): PlacedGroupCall;
   /** The other party hangs up: the call is terminated and deleted, with notifications to its callback. */
   endByRemoteParty(callId: string, terminationReason?: string): void;
+  /**
+   * Lets a bot that joined a meeting as a guest in from the lobby: established, then a roster with
+   * the bot no longer isInLobby and the meeting's participants. Throws if nobody waits there.
+   */
+  admitFromLobby(callId: string): void;
+  /** Adds (or replaces, by joinMeetingId) a meeting the bot can join by joinMeetingId (+ passcode). */
+  registerMeeting(meeting: MeetingRegistration): RegisteredMeeting;
+  meetings(): RegisteredMeeting[];
+  /** These identity ids (user, application, phone, …) never join from now on: adds to flows.decliningIdentityIds. */
+  declineInvitees(identityIds: string[]): void;
   /** Snapshots of every call, including terminated/deleted ones with their final state. */
   calls(): SimulatedCall[];
   getCall(callId: string): SimulatedCall | undefined;
@@ -156,6 +217,40 @@ function checkOptions(options: SimulatorOptions): void {
     throw new SimulatorConfigError(`invalid simulator options: ${problems.join('; ')}`);
 }
 
+/**
+ * Validates a patch of every knob (`faults` and `notifications`: settings.ts; `flows`:
+ * flow-settings.ts) and returns the merged result, or throws naming every bad field of either,
+ * so that a bad patch changes nothing.
+ */
+function mergeAllSettings(
+  current: { settings: Settings; flows: FlowSettings },
+  patch: unknown,
+): { settings: Settings; flows: FlowSettings } {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+    throw new SimulatorConfigError(
+      'invalid simulator settings: expected an object such as { "flows": { … } }',
+    );
+  }
+  const { flows: flowsPatch, ...rest } = patch as Record<string, unknown>;
+  const problems: string[] = [];
+  let settings = current.settings;
+  let flows = current.flows;
+  try {
+    settings = mergeSettings(current.settings, rest);
+  } catch (error) {
+    if (!(error instanceof SimulatorConfigError)) throw error;
+    problems.push(error.message);
+  }
+  try {
+    if (flowsPatch !== undefined) flows = mergeFlowSettings(current.flows, flowsPatch);
+  } catch (error) {
+    if (!(error instanceof SimulatorConfigError)) throw error;
+    problems.push(error.message);
+  }
+  if (problems.length > 0) throw new SimulatorConfigError(problems.join('\n'));
+  return { settings, flows };
+}
+
 /** Bound to every interface, the simulator is reached on this machine through loopback. */
 function reachableHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
@@ -191,6 +286,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Gr
       ...(options.notifications ? { notifications: options.notifications } : {}),
     },
   );
+  let flows: FlowSettings = mergeFlowSettings(defaultFlowSettings, options.flows ?? {});
+  const meetings = createMeetingRegistry();
+  for (const meeting of options.meetings ?? []) meetings.register(meeting);
   const random = createRandom(options.seed);
   const tokens = await createTokenService({
     ...identity,
@@ -210,19 +308,34 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Gr
   });
   const faults = createFaultInjector(random, () => settings.faults);
   const botIdentity: IdentitySet = { application: { id: botAppId, displayName: 'Handoff Bot' } };
-  const callingDeps = { store, notifier, tenantId, botIdentity };
+  const callingDeps = {
+    store,
+    notifier,
+    tenantId,
+    botIdentity,
+    appId: clientId,
+    meetings,
+    flows: () => flows,
+  };
   const calling = createCalling(callingDeps);
 
   const control: SimulatorControl = {
     connection: (origin) => describeConnection(origin, identity),
-    settings: () => clone(settings),
+    settings: () => clone({ ...settings, flows }),
     configure: (patch) => {
-      settings = mergeSettings(settings, patch);
+      const next = mergeAllSettings({ settings, flows }, patch);
+      settings = next.settings;
+      flows = next.flows;
     },
     injectFault: (fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
     placeIncomingCall: (incoming) => placeIncomingCall(callingDeps, incoming),
+    placeAnsweredCall: (answered) => placeAnsweredCall(callingDeps, answered),
+    placeGroupCall: (groupCall) => placeGroupCall(callingDeps, groupCall),
     endByRemoteParty: (callId, terminationReason) => calling.endByRemoteParty(callId, terminationReason),
+    admitFromLobby: (callId) => calling.admitFromLobby(callId),
+    registerMeeting: (meeting) => meetings.register(meeting),
+    meetings: () => meetings.all(),
     calls: () => clone(store.all()),
     deliveries,
     dropped,
@@ -240,6 +353,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Gr
     await app.listen({ host, port: options.port ?? 0 });
   } catch (error) {
     notifier.stop();
+    calling.stop();
     await app.close();
     throw new SimulatorConfigError(
       `the simulator could not listen on ${host}:${options.port ?? 0} (${(error as Error).message}); pick another port or pass 0 for a free one`,
@@ -256,7 +370,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Gr
     injectFault: control.injectFault,
     clearFaults: control.clearFaults,
     placeIncomingCall: async (incoming) => control.placeIncomingCall(incoming),
+    placeAnsweredCall: control.placeAnsweredCall,
+    placeGroupCall: control.placeGroupCall,
     endByRemoteParty: control.endByRemoteParty,
+    admitFromLobby: control.admitFromLobby,
+    registerMeeting: control.registerMeeting,
+    meetings: control.meetings,
+    declineInvitees: (identityIds) => {
+      control.configure({ flows: { decliningIdentityIds: [...flows.decliningIdentityIds, ...identityIds] } });
+    },
     calls: control.calls,
     getCall: (callId) => {
       const call = store.get(callId);
@@ -272,6 +394,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Gr
     stop: () => {
       stopping ??= (async () => {
         notifier.stop();
+        calling.stop();
         await app.close();
       })();
       return stopping;

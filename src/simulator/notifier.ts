@@ -1,6 +1,13 @@
-import type { Random } from './random.js';
+import { setMaxListeners } from 'node:events';
+import { createRandom, type Random } from './random.js';
 import type { CommsNotifications, OutgoingNotification } from './resources.js';
-import { type NotificationKind, type NotificationSettings, reorderProbability } from './settings.js';
+import {
+  type DeliveryProfile,
+  type NotificationKind,
+  type NotificationMatch,
+  type NotificationSettings,
+  reorderProbability,
+} from './settings.js';
 
 /** One POST of a notification to a bot (a retry is a new record with the next attempt number). */
 export interface DeliveryRecord {
@@ -8,6 +15,8 @@ export interface DeliveryRecord {
   sequence: number;
   /** True for the extra copy `duplicateRate` made. */
   duplicate: boolean;
+  /** The `urlContains` of the delivery profile that applied, if one did. */
+  profile?: string;
   url: string;
   body: CommsNotifications;
   kind: NotificationKind;
@@ -27,7 +36,9 @@ export interface DroppedNotification {
   kind: NotificationKind;
   callId: string;
   at: Date;
-  reason: 'dropKinds' | 'dropRate';
+  reason: 'dropKinds' | 'dropRate' | 'profile';
+  /** The `urlContains` of the delivery profile that applied, if one did. */
+  profile?: string;
 }
 
 export interface NotifierDeps {
@@ -55,6 +66,21 @@ interface QueuedNotification extends OutgoingNotification {
   sequence: number;
   duplicate: boolean;
   dueAt: number;
+  profile?: string;
+}
+
+/** What the notifier remembers per delivery profile: its random source and the calls it has seen. */
+interface ProfileState {
+  seed: number;
+  random: Random;
+  /** Lower-case call ids in the order their first notification reached the profile. */
+  calls: string[];
+}
+
+const profileLanePrefix = 'profile:';
+
+function matchesRule(rule: NotificationMatch, kind: NotificationKind, call: number): boolean {
+  return (rule.kind === undefined || rule.kind === kind) && (rule.call === undefined || rule.call === call);
 }
 
 /**
@@ -68,6 +94,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const pumping = new Set<string>();
   const sleepers = new Map<NodeJS.Timeout, () => void>();
   const stopController = new AbortController();
+  // Every POST in flight listens to it; with delivery profiles many are in flight at once.
+  setMaxListeners(0, stopController.signal);
   let idleWaiters: Array<() => void> = [];
   let pending = 0;
   let lastSequence = 0;
@@ -108,6 +136,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       const record: DeliveryRecord = {
         sequence: item.sequence,
         duplicate: item.duplicate,
+        ...(item.profile !== undefined ? { profile: item.profile } : {}),
         url: item.url,
         body: item.body,
         kind: item.kind,
@@ -151,47 +180,168 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         lane.shift();
         settle();
       }
+      // A profile's lane lives as long as its run: do not keep one per run ever seen.
+      if (lane?.length === 0 && key.startsWith(profileLanePrefix)) lanes.delete(key);
     } finally {
       pumping.delete(key);
     }
+  }
+
+  const profileStates = new Map<string, ProfileState>();
+
+  function stateOf(profile: DeliveryProfile): ProfileState {
+    let state = profileStates.get(profile.urlContains);
+    if (!state || state.seed !== profile.seed) {
+      state = { seed: profile.seed, random: createRandom(profile.seed), calls: [] };
+      profileStates.set(profile.urlContains, state);
+    }
+    return state;
+  }
+
+  function callNumber(state: ProfileState, callId: string): number {
+    const key = callId.toLowerCase();
+    const known = state.calls.indexOf(key);
+    if (known >= 0) return known;
+    state.calls.push(key);
+    return state.calls.length - 1;
+  }
+
+  function enqueue(items: QueuedNotification[], laneKeyOf: (item: QueuedNotification) => string): void {
+    const touched = new Set<string>();
+    for (const item of items) {
+      const key = laneKeyOf(item);
+      const lane = lanes.get(key) ?? [];
+      lane.push(item);
+      lanes.set(key, lane);
+      touched.add(key);
+      pending += 1;
+    }
+    for (const key of touched) void pump(key);
+  }
+
+  /** Posts one notification at its due time, queued behind nothing. */
+  function postOnItsOwn(item: QueuedNotification): void {
+    pending += 1;
+    void (async () => {
+      await sleep(item.dueAt - Date.now());
+      if (stopped) return;
+      await deliver(item);
+      settle();
+    })();
+  }
+
+  /** The knobs as they always were: one FIFO lane per bot origin, the shared random source. */
+  function postWithGlobalKnobs(batch: readonly OutgoingNotification[], current: NotificationSettings): void {
+    let queued: QueuedNotification[] = [];
+    for (const notification of batch) {
+      const sequence = ++lastSequence;
+      const dropReason = current.dropKinds.includes(notification.kind)
+        ? 'dropKinds'
+        : random.chance(current.dropRate)
+          ? 'dropRate'
+          : undefined;
+      if (dropReason) {
+        dropped.push({ ...notification, sequence, at: new Date(), reason: dropReason });
+        continue;
+      }
+      queued.push({ ...notification, sequence, duplicate: false, dueAt: 0 });
+      if (random.chance(current.duplicateRate)) {
+        queued.push({ ...notification, sequence, duplicate: true, dueAt: 0 });
+      }
+    }
+    if (queued.length > 1 && random.chance(reorderProbability(current.reorder))) {
+      queued = random.shuffle(queued);
+    }
+    const now = Date.now();
+    for (const item of queued) {
+      item.dueAt = now + current.delayMs + (current.jitterMs > 0 ? random.int(current.jitterMs + 1) : 0);
+    }
+    enqueue(queued, (item) => laneKey(item.url));
+  }
+
+  /**
+   * A profile's notifications: its own random source and lane, so that one run's delays never hold
+   * up another's. Late and independent notifications skip the lane altogether.
+   */
+  function postWithProfile(
+    batch: readonly OutgoingNotification[],
+    current: NotificationSettings,
+    profile: DeliveryProfile,
+  ): void {
+    const state = stateOf(profile);
+    const own = state.random;
+    let queued: Array<QueuedNotification & { lateMs: number }> = [];
+    for (const notification of batch) {
+      const sequence = ++lastSequence;
+      const call = callNumber(state, notification.callId);
+      const dropReason = profile.drop?.some((rule) => matchesRule(rule, notification.kind, call))
+        ? 'profile'
+        : current.dropKinds.includes(notification.kind)
+          ? 'dropKinds'
+          : random.chance(current.dropRate)
+            ? 'dropRate'
+            : undefined;
+      if (dropReason) {
+        dropped.push({
+          ...notification,
+          sequence,
+          at: new Date(),
+          reason: dropReason,
+          profile: profile.urlContains,
+        });
+        continue;
+      }
+      const lateMs = (profile.late ?? [])
+        .filter((rule) => matchesRule(rule, notification.kind, call))
+        .reduce((total, rule) => total + rule.delayMs, 0);
+      const item = {
+        ...notification,
+        sequence,
+        duplicate: false,
+        dueAt: 0,
+        lateMs,
+        profile: profile.urlContains,
+      };
+      queued.push(item);
+      if (own.chance(profile.duplicateRate ?? current.duplicateRate))
+        queued.push({ ...item, duplicate: true });
+    }
+    if (queued.length > 1 && own.chance(reorderProbability(profile.reorder ?? current.reorder))) {
+      queued = own.shuffle(queued);
+    }
+    const now = Date.now();
+    const delayMs = profile.delayMs ?? current.delayMs;
+    const jitterMs = profile.jitterMs ?? current.jitterMs;
+    const inLane: QueuedNotification[] = [];
+    for (const { lateMs, ...item } of queued) {
+      item.dueAt = now + delayMs + (jitterMs > 0 ? own.int(jitterMs + 1) : 0) + lateMs;
+      if (profile.independent || lateMs > 0) postOnItsOwn(item);
+      else inLane.push(item);
+    }
+    enqueue(inLane, () => `${profileLanePrefix}${profile.urlContains}`);
   }
 
   return {
     post(batch) {
       if (stopped || batch.length === 0) return;
       const current = settings();
-      let queued: QueuedNotification[] = [];
+      if (current.profiles.length === 0) {
+        postWithGlobalKnobs(batch, current);
+        return;
+      }
+      // One Graph event may notify several callbacks (an invite with replacesCallId notifies the
+      // replaced call's too): each part gets the knobs of its own callback, in batch order.
+      const parts = new Map<DeliveryProfile | undefined, OutgoingNotification[]>();
       for (const notification of batch) {
-        const sequence = ++lastSequence;
-        const dropReason = current.dropKinds.includes(notification.kind)
-          ? 'dropKinds'
-          : random.chance(current.dropRate)
-            ? 'dropRate'
-            : undefined;
-        if (dropReason) {
-          dropped.push({ ...notification, sequence, at: new Date(), reason: dropReason });
-          continue;
-        }
-        queued.push({ ...notification, sequence, duplicate: false, dueAt: 0 });
-        if (random.chance(current.duplicateRate)) {
-          queued.push({ ...notification, sequence, duplicate: true, dueAt: 0 });
-        }
+        const profile = current.profiles.find((candidate) =>
+          notification.url.includes(candidate.urlContains),
+        );
+        parts.set(profile, [...(parts.get(profile) ?? []), notification]);
       }
-      if (queued.length > 1 && random.chance(reorderProbability(current.reorder))) {
-        queued = random.shuffle(queued);
+      for (const [profile, part] of parts) {
+        if (profile) postWithProfile(part, current, profile);
+        else postWithGlobalKnobs(part, current);
       }
-      const now = Date.now();
-      const touched = new Set<string>();
-      for (const item of queued) {
-        item.dueAt = now + current.delayMs + (current.jitterMs > 0 ? random.int(current.jitterMs + 1) : 0);
-        const key = laneKey(item.url);
-        const lane = lanes.get(key) ?? [];
-        lane.push(item);
-        lanes.set(key, lane);
-        touched.add(key);
-        pending += 1;
-      }
-      for (const key of touched) void pump(key);
     },
 
     whenIdle() {

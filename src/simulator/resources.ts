@@ -78,7 +78,7 @@ export function renderCall(call: SimulatedCall): Record<string, unknown> {
     myParticipantId: call.myParticipantId,
     callChainId: call.callChainId,
     terminationReason: call.terminationReason ?? null,
-    resultInfo: null,
+    resultInfo: call.resultInfo ?? null,
   };
 }
 
@@ -184,6 +184,14 @@ export function incomingNotification(call: SimulatedCall): OutgoingNotification 
   );
 }
 
+/** A meeting's call notifications repeat its chatInfo and meetingInfo (seed 004, example 5). */
+function meetingData(call: SimulatedCall): Record<string, unknown> {
+  return {
+    ...(call.chatInfo ? { chatInfo: call.chatInfo } : {}),
+    ...(call.meetingInfo ? { meetingInfo: call.meetingInfo } : {}),
+  };
+}
+
 export function establishingNotification(call: SimulatedCall): OutgoingNotification {
   return notification(
     'establishing',
@@ -191,7 +199,7 @@ export function establishingNotification(call: SimulatedCall): OutgoingNotificat
     call.callbackUri,
     'updated',
     callPath(call.id),
-    callData(call, { state: 'establishing', direction: call.direction }),
+    callData(call, { state: 'establishing', direction: call.direction, ...meetingData(call) }),
   );
 }
 
@@ -208,6 +216,7 @@ export function establishedNotification(call: SimulatedCall): OutgoingNotificati
       activeModalities: call.activeModalities,
       requestedModalities: call.requestedModalities,
       tenantId: call.tenantId,
+      ...meetingData(call),
     }),
   );
 }
@@ -223,6 +232,7 @@ export function terminatedNotification(call: SimulatedCall): OutgoingNotificatio
     callData(call, {
       state: 'terminated',
       ...(call.terminationReason ? { terminationReason: call.terminationReason } : {}),
+      ...(call.resultInfo ? { resultInfo: call.resultInfo } : {}),
     }),
   );
 }
@@ -266,4 +276,34 @@ export function rosterNotification(
     `${callPath(resourceCallId)}/participants`,
     renderParticipants(resourceCallId, participants),
   );
+}
+
+/** Why a delta roster lists a participant who left (seed 004, example 5, "Delta roster enabled"). */
+export const REMOVED_FROM_ROSTER = 'Removed from roster';
+
+/**
+ * A delta roster: only the participants that joined, changed or left (those with
+ * `removedState`), each with the batch's `rosterSequenceNumber`, in one `deltaParticipants`
+ * numbered by `sequenceNumber` (create call page, seed 004, examples 5 and 10).
+ */
+export function deltaRosterNotification(
+  resourceCallId: string,
+  url: string,
+  change: { present: readonly Participant[]; removed: readonly Participant[] },
+  sequenceNumber: number,
+): OutgoingNotification {
+  const participants = [
+    ...renderParticipants(resourceCallId, change.present).map((participant) => ({
+      ...participant,
+      rosterSequenceNumber: sequenceNumber,
+    })),
+    ...renderParticipants(resourceCallId, change.removed).map((participant) => ({
+      ...participant,
+      rosterSequenceNumber: sequenceNumber,
+      removedState: { reason: REMOVED_FROM_ROSTER },
+    })),
+  ];
+  return notification('roster', resourceCallId, url, 'updated', `${callPath(resourceCallId)}/participants`, [
+    { '@odata.type': '#microsoft.graph.deltaParticipants', participants, sequenceNumber },
+  ]);
 }

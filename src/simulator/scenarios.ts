@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type IdentitySet, identitySetSchema, type Modality, modalitySchema } from '../graph/index.js';
+import {
+  type ChatInfo,
+  chatInfoSchema,
+  type IdentitySet,
+  identitySetSchema,
+  type Modality,
+  modalitySchema,
+} from '../graph/index.js';
 import type { CallingDeps } from './calling.js';
 import { incomingNotification, makeParticipant, participantInfo } from './resources.js';
 import { SimulatorConfigError } from './settings.js';
@@ -48,6 +55,7 @@ export function placeIncomingCall(deps: CallingDeps, options: IncomingCallOption
   const call: SimulatedCall = {
     id: callId,
     kind: 'p2p',
+    flow: 'incoming',
     direction: 'incoming',
     state: 'incoming',
     deleted: false,
@@ -62,6 +70,7 @@ export function placeIncomingCall(deps: CallingDeps, options: IncomingCallOption
     callChainId: randomUUID(),
     myParticipantId: randomUUID(),
     participants: [],
+    rosterSequenceNumber: 0,
     operations: [],
     version: 1,
     createdAt: new Date(),
@@ -73,4 +82,167 @@ export function placeIncomingCall(deps: CallingDeps, options: IncomingCallOption
   deps.store.add(call);
   deps.notifier.post([incomingNotification(call)]);
   return { callId };
+}
+
+export interface AnsweredCallOptions {
+  /** Where Graph sends this call's notifications: the system that answered it, not Handoff. */
+  callbackUri: string;
+  /** Who calls; the seeds' "Test User" when omitted. */
+  caller?: IdentitySet;
+  callId?: string;
+  /** Who answered; the simulator's bot (the same application, run by another system) when omitted. */
+  answeredBy?: IdentitySet;
+  /** What the call carries; audio when omitted. */
+  requestedModalities?: Modality[];
+}
+
+const answeredCallOptionsSchema = z.strictObject({
+  callbackUri: z.url({ protocol: /^https?$/, error: 'callbackUri must be an http(s) URL' }),
+  caller: identitySetSchema.optional(),
+  callId: incomingCallOptionsSchema.shape.callId,
+  answeredBy: identitySetSchema.optional(),
+  requestedModalities: z.array(modalitySchema).optional(),
+});
+
+/**
+ * A P2P call another system answered and holds (issue 5, item 5): established, with its
+ * notifications going to that system's callbackUri. Handoff can still replace it (invite with
+ * replacesCallId); its terminated/deleted notifications then go to that callback, never to
+ * Handoff's. Nothing is posted when it is placed: the other system saw it ring and answered.
+ */
+export function placeAnsweredCall(deps: CallingDeps, options: AnsweredCallOptions): { callId: string } {
+  const parsed = answeredCallOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new SimulatorConfigError(`invalid answered call:\n${z.prettifyError(parsed.error)}`);
+  }
+  const { callbackUri, caller = defaultCaller, callId = randomUUID() } = parsed.data;
+  if (deps.store.get(callId)) {
+    throw new SimulatorConfigError(`invalid answered call: callId ${callId} is already in use`);
+  }
+  const answeredBy = parsed.data.answeredBy ?? deps.botIdentity;
+  const requestedModalities = parsed.data.requestedModalities ?? ['audio'];
+  const call: SimulatedCall = {
+    id: callId,
+    kind: 'p2p',
+    flow: 'incoming',
+    direction: 'incoming',
+    state: 'established',
+    deleted: false,
+    callbackUri,
+    source: participantInfo(caller),
+    targets: [
+      { ...participantInfo(answeredBy), '@odata.type': '#microsoft.graph.invitationParticipantInfo' },
+    ],
+    requestedModalities,
+    activeModalities: [...requestedModalities],
+    tenantId: deps.tenantId,
+    callChainId: randomUUID(),
+    myParticipantId: randomUUID(),
+    participants: [],
+    rosterSequenceNumber: 0,
+    operations: [],
+    version: 1,
+    createdAt: new Date(),
+  };
+  call.participants.push(
+    makeParticipant(randomUUID(), caller, requestedModalities),
+    makeParticipant(call.myParticipantId, answeredBy, requestedModalities, { firstSourceId: 10 }),
+  );
+  deps.store.add(call);
+  return { callId };
+}
+
+/** The application that holds placeGroupCall's calls unless told otherwise: not the bot. */
+export const OTHER_APPLICATION_ID = 'c8f5e0d2-7a41-4b9e-9f3d-2a6b1e0c4d57';
+
+export interface GroupCallOptions {
+  /** Where Graph sends the call's notifications: its owner's callback. */
+  callbackUri: string;
+  /** Who is in the call besides its owner. */
+  participants: IdentitySet[];
+  /**
+   * The application that created and holds the call: another application than the bot when
+   * omitted, so that moving a participant out of it fails (participant-invite page, example 5).
+   * The bot's app id makes it the bot's own.
+   */
+  appId?: string;
+  /** A generated chat thread when omitted. */
+  chatInfo?: ChatInfo;
+  subject?: string;
+}
+
+const groupCallOptionsSchema = z.strictObject({
+  callbackUri: z.url({ protocol: /^https?$/, error: 'callbackUri must be an http(s) URL' }),
+  participants: z.array(identitySetSchema),
+  appId: z
+    .string()
+    .regex(/^[\w.-]+$/, 'appId must be an application id of letters, digits, ., _ or -')
+    .optional(),
+  chatInfo: chatInfoSchema.optional(),
+  subject: z.string().optional(),
+});
+
+export interface PlacedGroupCall {
+  callId: string;
+  /** The roster besides the owner: participant ids to move (invite with participantId). */
+  participants: Array<{ id: string; identity: IdentitySet }>;
+}
+
+/**
+ * An established group call (a meeting with chatInfo) that already exists, with these
+ * participants in its roster. Nothing is posted when it is placed.
+ */
+export function placeGroupCall(deps: CallingDeps, options: GroupCallOptions): PlacedGroupCall {
+  const parsed = groupCallOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new SimulatorConfigError(`invalid group call:\n${z.prettifyError(parsed.error)}`);
+  }
+  const { callbackUri, participants, appId = OTHER_APPLICATION_ID, chatInfo, subject } = parsed.data;
+  const owner: IdentitySet =
+    appId === deps.appId
+      ? deps.botIdentity
+      : { application: { id: appId, displayName: 'Another application' } };
+  const callId = randomUUID();
+  const call: SimulatedCall = {
+    id: callId,
+    kind: 'group',
+    flow: 'groupCall',
+    appId,
+    direction: 'outgoing',
+    state: 'established',
+    deleted: false,
+    callbackUri,
+    ...(subject ? { subject } : {}),
+    source: participantInfo(owner),
+    targets: participants.map((identity) => ({
+      ...participantInfo(identity),
+      '@odata.type': '#microsoft.graph.invitationParticipantInfo',
+    })),
+    requestedModalities: ['audio'],
+    activeModalities: ['audio'],
+    chatInfo: chatInfo ?? {
+      '@odata.type': '#microsoft.graph.chatInfo',
+      threadId: `19:simulated-group-call-${callId}@thread.v2`,
+      messageId: '0',
+    },
+    tenantId: deps.tenantId,
+    callChainId: randomUUID(),
+    myParticipantId: randomUUID(),
+    participants: [],
+    rosterSequenceNumber: 0,
+    operations: [],
+    version: 1,
+    createdAt: new Date(),
+  };
+  call.participants.push(makeParticipant(call.myParticipantId, owner, ['audio'], { firstSourceId: 10 }));
+  participants.forEach((identity, index) => {
+    call.participants.push(makeParticipant(randomUUID(), identity, ['audio'], { firstSourceId: index + 1 }));
+  });
+  deps.store.add(call);
+  return {
+    callId,
+    participants: call.participants
+      .filter((participant) => participant.id !== call.myParticipantId)
+      .map((participant) => ({ id: participant.id as string, identity: participant.info.identity })),
+  };
 }

@@ -35,6 +35,48 @@ export interface NotificationSettings {
   retryDelayMs: number;
   /** A POST that takes longer than this counts as a network error. */
   timeoutMs: number;
+  /**
+   * Delivery conditions for some callbacks only: a notification whose URL contains a profile's
+   * `urlContains` (a workflow id, say) is reordered, duplicated, delayed and dropped by that profile,
+   * with its own seeded random source, so that concurrent runs each get their own conditions and
+   * none waits behind another's delays. The first matching profile applies; `dropKinds` and
+   * `dropRate` above apply to every notification as well.
+   */
+  profiles: DeliveryProfile[];
+}
+
+/**
+ * Picks notifications of one profile by kind, by call, or both. Calls are numbered in the order
+ * their first notification reached the profile (0 = the first): for a transfer workflow's
+ * callback, 0 is the answered P2P call, 1 the first group call it created, 2 a second one.
+ */
+export interface NotificationMatch {
+  kind?: NotificationKind;
+  call?: number;
+}
+
+export interface DeliveryProfile {
+  /** The profile applies to notifications whose URL contains this text. */
+  urlContains: string;
+  /** Seeds the profile's own random source: its choices do not depend on other traffic. */
+  seed: number;
+  /** As the global knobs, for this profile's notifications; the global value when omitted. */
+  reorder?: boolean | number;
+  duplicateRate?: number;
+  delayMs?: number;
+  jitterMs?: number;
+  /**
+   * Each notification is posted at its own due time instead of queued behind the ones posted
+   * before it: with jitter, notifications of different Graph events overtake each other.
+   */
+  independent?: boolean;
+  /** Never posted (recorded in `dropped` with reason `profile`). */
+  drop?: NotificationMatch[];
+  /**
+   * Posted this much later (matching rules add up), on their own, so that nothing waits behind
+   * them: a notification that arrives after the workflow moved on, gave up or finished.
+   */
+  late?: Array<NotificationMatch & { delayMs: number }>;
 }
 
 export interface FaultSettings {
@@ -55,6 +97,7 @@ export const defaultNotificationSettings: NotificationSettings = {
   maxAttempts: 3,
   retryDelayMs: 20,
   timeoutMs: 5_000,
+  profiles: [],
 };
 
 export const defaultFaultSettings: FaultSettings = {
@@ -65,6 +108,27 @@ export const defaultFaultSettings: FaultSettings = {
 
 const rate = z.number().min(0).max(1);
 const milliseconds = z.number().int().min(0);
+
+const notificationKindSchema = z.enum(notificationKinds, {
+  error: `notification kinds must be one of ${notificationKinds.join(', ')}`,
+});
+
+const notificationMatchFields = {
+  kind: notificationKindSchema.optional(),
+  call: z.number().int().min(0).optional(),
+};
+
+const deliveryProfileSchema = z.strictObject({
+  urlContains: z.string().min(1, 'urlContains must not be empty: it would match every callback'),
+  seed: z.number().int(),
+  reorder: z.union([z.boolean(), rate]).optional(),
+  duplicateRate: rate.optional(),
+  delayMs: milliseconds.optional(),
+  jitterMs: milliseconds.optional(),
+  independent: z.boolean().optional(),
+  drop: z.array(z.strictObject(notificationMatchFields)).optional(),
+  late: z.array(z.strictObject({ ...notificationMatchFields, delayMs: milliseconds })).optional(),
+});
 
 export const notificationSettingsPatchSchema = z.strictObject({
   delayMs: milliseconds.optional(),
@@ -82,6 +146,13 @@ export const notificationSettingsPatchSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(20).optional(),
   retryDelayMs: milliseconds.optional(),
   timeoutMs: z.number().int().min(1).optional(),
+  profiles: z
+    .array(deliveryProfileSchema)
+    .refine(
+      (profiles) => new Set(profiles.map((profile) => profile.urlContains)).size === profiles.length,
+      'profiles must have distinct urlContains',
+    )
+    .optional(),
 });
 
 export const faultSettingsPatchSchema = z.strictObject({

@@ -8,6 +8,7 @@ import { DEFAULT_BODY_LIMIT_BYTES, type WebhookDeps } from './deps.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createNotificationVerifier } from './notification-auth.js';
+import { callsApiRoutes } from './routes/calls-api.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { transferRoutes } from './routes/transfers.js';
@@ -47,5 +48,6 @@ export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
   app.register(healthRoutes, { temporalCalls });
   app.register(notificationRoutes, { deps, temporalCalls, verifyNotification });
   app.register(transferRoutes, { deps, temporalCalls });
+  app.register(callsApiRoutes, { deps, temporalCalls });
   return app;
 }

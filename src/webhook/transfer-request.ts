@@ -58,6 +58,23 @@ export const transferTargetSchema = z.discriminatedUnion(
       chatInfo: chatInfoSchema,
       organizer: partySchema,
       subject: subjectSchema.optional(),
+      // Join as a guest, who may wait in the lobby (create call example 10).
+      guest: z
+        .strictObject({
+          id: z.string().min(1, 'guest.id must not be empty'),
+          displayName: z.string().min(1).max(256),
+        })
+        .optional(),
+    }),
+    // A new group call ringing 2 to 5 VoIP users (create call example 3); one party would make
+    // it a P2P call, which cannot take the caller with replacesCallId.
+    z.strictObject({
+      kind: z.literal('groupCall'),
+      targets: z
+        .array(partySchema)
+        .min(2, 'a group call target needs at least 2 parties (a P2P call cannot take the caller)')
+        .max(5, 'a group call target has at most 5 parties'),
+      subject: subjectSchema.optional(),
     }),
     z.strictObject({
       kind: z.literal('joinMeetingId'),
@@ -66,7 +83,7 @@ export const transferTargetSchema = z.discriminatedUnion(
       subject: subjectSchema.optional(),
     }),
   ],
-  { error: "target.kind must be 'meeting' or 'joinMeetingId'" },
+  { error: "target.kind must be 'meeting', 'joinMeetingId' or 'groupCall'" },
 );
 
 const timeoutMsSchema = z
@@ -78,6 +95,8 @@ export const transferTimeoutsSchema = z.strictObject({
   callEstablishedMs: timeoutMsSchema.optional(),
   inviteCompletedMs: timeoutMsSchema.optional(),
   originalCallEndedMs: timeoutMsSchema.optional(),
+  endDetailsMs: timeoutMsSchema.optional(),
+  lobbyMs: timeoutMsSchema.optional(),
 });
 
 export const transferRequestSchema = z.strictObject({

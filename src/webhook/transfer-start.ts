@@ -47,9 +47,14 @@ export function transferInputFor(context: StartContext, request: TransferRequest
 }
 
 function describeTarget(target: TransferTarget): string {
-  return target.kind === 'meeting'
-    ? `a group call in meeting chat ${target.chatInfo.threadId}`
-    : `meeting ${target.joinMeetingId}`;
+  switch (target.kind) {
+    case 'meeting':
+      return `a group call in meeting chat ${target.chatInfo.threadId}${target.guest ? ` as guest ${target.guest.displayName}` : ''}`;
+    case 'joinMeetingId':
+      return `meeting ${target.joinMeetingId}`;
+    case 'groupCall':
+      return `a new group call with ${target.targets.length} parties`;
+  }
 }
 
 /** Start options shared by signalWithStart (incoming calls) and start (the HTTP API). */

@@ -4,7 +4,15 @@
  * keep-alive for the calls the workflow holds, and clean-up of calls it never meant to have.
  * Workflow code only (deterministic: timers and conditions, no I/O of its own).
  */
-import { CancellationScope, condition, isCancellation, log, setHandler, sleep } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  setHandler,
+  sleep,
+} from '@temporalio/workflow';
 import type { CallState } from '../graph/index.js';
 import {
   applyNotification,
@@ -28,6 +36,13 @@ import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
  * (design.md, "Known traps"). 15 minutes leaves room for a throttled request or two.
  */
 export const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 15 * 60 * 1000;
+
+/**
+ * `close()` lets a keep-alive round already under way finish instead of abandoning it, so that no
+ * request for the workflow's calls reaches Graph after the workflow ended. Workflows that started
+ * before this did not wait (replay).
+ */
+export const CLOSE_AFTER_KEEP_ALIVE_PATCH = 'close-after-keep-alive';
 
 /** A step of a call flow that cannot complete. Flows turn it into their own failure. */
 export class CallStepFailed extends Error {}
@@ -80,6 +95,7 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
   const held = new Set<string>();
   const orphansHungUp: string[] = [];
   let orphanHangUpsInFlight = 0;
+  let keepAlivesInFlight = 0;
   const background = new CancellationScope();
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS;
 
@@ -104,11 +120,16 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
       await sleep(keepAliveIntervalMs, { summary: 'keep-alive timer' });
       for (const callId of [...held].sort()) {
         if (hasEnded(findCall(calls, callId))) continue;
-        const answer = await retriedGraph.keepAlive.executeWithOptions(
-          { ...retriedGraphOptions, summary: `keep call ${callId} alive` },
-          [callId],
-        );
-        if (answer.gone) recordCallRead(calls, callId, { gone: true });
+        keepAlivesInFlight += 1;
+        try {
+          const answer = await retriedGraph.keepAlive.executeWithOptions(
+            { ...retriedGraphOptions, summary: `keep call ${callId} alive` },
+            [callId],
+          );
+          if (answer.gone) recordCallRead(calls, callId, { gone: true });
+        } finally {
+          keepAlivesInFlight -= 1;
+        }
       }
     }
   }
@@ -227,6 +248,11 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
 
     async close() {
       await condition(() => orphanHangUpsInFlight === 0);
+      // Cancelling would not stop a keepAlive already sent (the activity does not heartbeat):
+      // the workflow would end first and Graph would hear from it afterwards.
+      if (keepAlivesInFlight > 0 && patched(CLOSE_AFTER_KEEP_ALIVE_PATCH)) {
+        await condition(() => keepAlivesInFlight === 0);
+      }
       background.cancel();
     },
   };

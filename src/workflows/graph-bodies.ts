@@ -5,11 +5,18 @@
 import type {
   AnswerCallRequest,
   CreateCallRequest,
+  IdentitySet,
+  InviteParticipantsRequest,
   MediaInfo,
-  MeetingInfo,
   Modality,
 } from '../graph/index.js';
-import type { TransferTarget } from './types.js';
+import type {
+  CallRequest,
+  InviteRequest,
+  MediaChoice,
+  MoveParticipantRequest,
+  TransferIntoCallRequest,
+} from './bot-call-types.js';
 
 /** Answer with service-hosted media, prefetching the bot's prompts (seed 000). */
 export function answerRequest(options: {
@@ -27,34 +34,158 @@ export function answerRequest(options: {
   };
 }
 
+const application = (botAppId: string): IdentitySet => ({ application: { id: botAppId } });
+
 /**
- * Joins the bot to the target meeting without media: a bot that joins only to facilitate a
- * transfer should avoid media negotiation, so no requestedModalities and no mediaConfig
- * (seed 000, "Join Channel Meeting without media"; seed 001, step 2).
+ * What the media choice makes of a request: no media means no modalities and no mediaConfig at
+ * all (seed 000, "Join Channel Meeting without media"); app-hosted media carries the bot's media
+ * session blob exactly as given (seed 004, example 2).
  */
-export function groupCallWithoutMediaRequest(options: {
-  target: TransferTarget;
-  callbackUri: string;
-  botAppId: string;
-  tenantId?: string;
-}): CreateCallRequest {
-  const { target } = options;
-  const meetingInfo: MeetingInfo =
-    target.kind === 'meeting'
-      ? { '@odata.type': '#microsoft.graph.organizerMeetingInfo', organizer: target.organizer }
-      : {
-          '@odata.type': '#microsoft.graph.joinMeetingIdMeetingInfo',
-          joinMeetingId: target.joinMeetingId,
-          ...(target.passcode ? { passcode: target.passcode } : {}),
-        };
-  return {
+function mediaFields(
+  media: MediaChoice,
+  modalities: Modality[] | undefined,
+): Pick<CreateCallRequest, 'requestedModalities' | 'mediaConfig'> {
+  switch (media.kind) {
+    case 'none':
+      return { requestedModalities: [] };
+    case 'serviceHosted':
+      return {
+        requestedModalities: modalities ?? ['audio'],
+        mediaConfig: {
+          '@odata.type': '#microsoft.graph.serviceHostedMediaConfig',
+          ...(media.preFetchMedia?.length ? { preFetchMedia: media.preFetchMedia } : {}),
+        },
+      };
+    case 'appHosted':
+      return {
+        requestedModalities: modalities ?? ['audio'],
+        mediaConfig: { '@odata.type': '#microsoft.graph.appHostedMediaConfig', blob: media.blob },
+      };
+  }
+}
+
+/**
+ * The POST /communications/calls body for a call to create or a meeting to join, in the shape of
+ * the create-call examples (seed 004): P2P (1, 2), group call (3, 4), meeting by organizer +
+ * chatInfo (5, 8, 9), as a guest (10), by joinMeetingId (6, 7), PSTN (11, 12).
+ */
+export function createCallRequestFor(
+  request: CallRequest,
+  options: { callbackUri: string; botAppId: string; tenantId?: string },
+): CreateCallRequest {
+  const common = {
     '@odata.type': '#microsoft.graph.call',
     callbackUri: options.callbackUri,
-    ...(target.subject ? { subject: target.subject } : {}),
-    source: { identity: { application: { id: options.botAppId } } },
-    requestedModalities: [],
-    ...(target.kind === 'meeting' ? { chatInfo: target.chatInfo } : {}),
-    meetingInfo,
     ...(options.tenantId ? { tenantId: options.tenantId } : {}),
+  };
+  switch (request.kind) {
+    case 'p2p':
+      return {
+        ...common,
+        source: { identity: application(options.botAppId) },
+        targets: [{ identity: request.target }],
+        ...mediaFields(request.media, request.modalities),
+      };
+    case 'pstn':
+      // The source is the application instance that owns the number (examples 11, 12); its
+      // tenant is needed to place the call, so it is always sent when known.
+      return {
+        ...common,
+        source: {
+          identity: {
+            applicationInstance: {
+              id: request.applicationInstance.id,
+              ...(request.applicationInstance.displayName
+                ? { displayName: request.applicationInstance.displayName }
+                : {}),
+            },
+          },
+        },
+        targets: [{ identity: { phone: { id: request.phoneNumber } } }],
+        ...mediaFields(request.media, undefined),
+      };
+    case 'groupCall':
+      return {
+        ...common,
+        direction: 'outgoing',
+        ...(request.subject ? { subject: request.subject } : {}),
+        source: { identity: application(options.botAppId) },
+        targets: request.targets.map((identity) => ({ identity })),
+        ...mediaFields(request.media, undefined),
+      };
+    case 'meeting':
+      return {
+        ...common,
+        ...(request.subject ? { subject: request.subject } : {}),
+        // A guest join names the guest as the source (example 10); Graph may put it in the lobby.
+        source: {
+          identity: request.guest
+            ? { guest: { id: request.guest.id, displayName: request.guest.displayName } }
+            : application(options.botAppId),
+        },
+        ...mediaFields(request.media, undefined),
+        chatInfo: request.chatInfo,
+        meetingInfo: {
+          '@odata.type': '#microsoft.graph.organizerMeetingInfo',
+          organizer: request.organizer,
+          allowConversationWithoutHost: request.allowConversationWithoutHost ?? true,
+        },
+      };
+    case 'joinMeetingId':
+      return {
+        ...common,
+        ...(request.subject ? { subject: request.subject } : {}),
+        source: { identity: application(options.botAppId) },
+        ...mediaFields(request.media, undefined),
+        meetingInfo: {
+          '@odata.type': '#microsoft.graph.joinMeetingIdMeetingInfo',
+          joinMeetingId: request.joinMeetingId,
+          ...(request.passcode ? { passcode: request.passcode } : {}),
+        },
+      };
+  }
+}
+
+/** POST /participants/invite for 1 to 5 parties (seed 003, examples 1, 2, 4). */
+export function inviteParticipantsRequestFor(
+  request: InviteRequest,
+  clientContext: string,
+): InviteParticipantsRequest {
+  return {
+    participants: request.participants.map((invitee) => ({
+      identity: invitee.identity,
+      ...(invitee.endpointType ? { endpointType: invitee.endpointType } : {}),
+      ...(invitee.languageId ? { languageId: invitee.languageId } : {}),
+      ...(invitee.region ? { region: invitee.region } : {}),
+    })),
+    clientContext,
+  };
+}
+
+/** POST /participants/invite replacing a P2P call: one participant only (seed 003, example 3). */
+export function transferIntoCallRequestFor(
+  request: TransferIntoCallRequest,
+  clientContext: string,
+): InviteParticipantsRequest {
+  return {
+    participants: [{ identity: request.participant.identity, replacesCallId: request.replacesCallId }],
+    clientContext,
+  };
+}
+
+/** POST /participants/invite moving one participant from another meeting (seed 003, example 5). */
+export function moveParticipantRequestFor(
+  request: MoveParticipantRequest,
+  clientContext: string,
+): InviteParticipantsRequest {
+  return {
+    participants: [
+      {
+        identity: request.identity,
+        participantId: request.participantId,
+        replacesCallId: request.replacesCallId,
+      },
+    ],
+    clientContext,
   };
 }

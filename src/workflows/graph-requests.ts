@@ -12,6 +12,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
+  patched,
   proxyActivities,
   sleep,
   TimeoutFailure,
@@ -46,7 +47,20 @@ export interface SendOnceOptions<T> {
   maxAttempts?: number;
   /** How long to wait for notifications after an attempt whose outcome is unknown. */
   notificationGraceMs?: number;
+  /**
+   * Reads Graph (GET the call) to learn whether an attempt whose outcome is unknown took effect,
+   * when no notification has told within the grace period: notifications can be late by far
+   * more than that (issue 4; the soak saw 30-90 s). `applied` is asked again before the request
+   * is sent a second time, so a late notification cannot turn into a second answer or invite.
+   */
+  reconcile?: () => Promise<void>;
 }
+
+/**
+ * `reconcile` runs before a request is sent again. Workflows already past such a retry without
+ * it do not read Graph on replay.
+ */
+export const RECONCILE_BEFORE_RESEND_PATCH = 'reconcile-before-resend';
 
 export type SendOnceResult<T> = { sent: true; value: T } | { sent: false };
 
@@ -78,6 +92,10 @@ export async function sendOnce<T>(options: SendOnceOptions<T>): Promise<SendOnce
       const details = cause instanceof ApplicationFailure ? graphDetails(cause) : undefined;
       const outcomeUnknown = cause instanceof TimeoutFailure || !refusedWithoutEffect(details);
       if (outcomeUnknown && (await condition(options.applied, graceMs))) return { sent: false };
+      if (outcomeUnknown && options.reconcile && patched(RECONCILE_BEFORE_RESEND_PATCH)) {
+        await options.reconcile();
+        if (options.applied()) return { sent: false };
+      }
       const backoffMs = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
       await sleep(details?.retryAfterSeconds !== undefined ? details.retryAfterSeconds * 1_000 : backoffMs, {
         summary: `retry ${options.what}`,

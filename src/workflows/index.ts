@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: every workflow type the worker registers.
+export { botCall } from './bot-call.js';
 export { transferCall } from './transfer.js';

@@ -9,8 +9,10 @@
  */
 import {
   ApplicationFailure,
+  condition,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -25,10 +27,11 @@ import {
   findOperation,
   hasEnded,
   hasReached,
+  recordCallRead,
   recordOperation,
 } from './call-state.js';
 import { transferStateQuery } from './definitions.js';
-import { answerRequest, groupCallWithoutMediaRequest } from './graph-bodies.js';
+import { answerRequest } from './graph-bodies.js';
 import {
   reasonOf,
   retriedGraph,
@@ -37,7 +40,9 @@ import {
   singleAttemptGraph,
   singleAttemptGraphOptions,
 } from './graph-requests.js';
+import { createOrJoinCall } from './join.js';
 import { createSaga } from './saga.js';
+import { callRequestForTarget } from './transfer-target.js';
 import {
   defaultTransferTimeouts,
   type TransferInput,
@@ -49,6 +54,12 @@ import {
 
 /** A transfer that cannot complete: the workflow fails with this type after compensating. */
 export const TRANSFER_FAILED = 'TransferFailed';
+
+/**
+ * The wait for the roster update and the termination reason after the original call ended
+ * (`awaitEndDetails`). Workflows that started before it existed do not wait (replay).
+ */
+export const AWAIT_END_DETAILS_PATCH = 'await-end-details';
 
 /** How often to read an original call that was answered elsewhere, while waiting for it to end. */
 const ORIGINAL_CALL_POLL_MS = 2_000;
@@ -98,17 +109,28 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
     result.timings.p2pEstablishedAt = Date.now();
 
     enterPhase('creatingGroupCall', 'creating the group call without media');
-    const groupCallId = await createGroupCall(input, session);
+    // Creates the group call once, adopting the one a lost response created, and hangs up any
+    // twin or a call that could not be established (join.ts).
+    const { callId: groupCallId } = await createOrJoinCall(session, {
+      request: callRequestForTarget(input.target),
+      callbackUri: input.callbackUri,
+      botAppId: input.botAppId,
+      ...(input.tenantId ? { tenantId: input.tenantId } : {}),
+      timeouts: { establishedMs: timeouts.callEstablishedMs, lobbyMs: timeouts.lobbyMs },
+      claimedCallIds: () => [input.p2pCallId],
+      what: 'group call',
+      onStep: (_step, { callId, description }) => {
+        if (callId) result.groupCallId = callId;
+        setCurrentDetails(`**creatingGroupCall**: ${description}`);
+      },
+    });
     result.groupCallId = groupCallId;
-    session.hold(groupCallId);
-    session.hangUpUnclaimedCalls(() => [input.p2pCallId, groupCallId]);
     saga.add(`hang up group call ${groupCallId}`, () =>
       retriedGraph.hangUp.executeWithOptions(
         { ...retriedGraphOptions, summary: `hang up group call ${groupCallId}` },
         [groupCallId],
       ),
     );
-    await session.untilEstablished(groupCallId, 'group call', timeouts.callEstablishedMs);
     result.timings.groupCallEstablishedAt = Date.now();
 
     enterPhase(
@@ -150,6 +172,7 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
       );
     }
     result.timings.originalCallEndedAt = Date.now();
+    await awaitEndDetails(input, session, groupCallId, timeouts.endDetailsMs);
     const original = session.call(input.p2pCallId);
     if (original?.terminationReason) result.originalCallTerminationReason = original.terminationReason;
     result.inviteeSeenInRoster = inviteeSeen(session.calls, input, groupCallId);
@@ -188,27 +211,21 @@ async function answerOriginalCall(input: TransferInput, session: CallSession): P
         [input.p2pCallId, answerRequest(input)],
       ),
     applied: answered,
+    reconcile: () => readOriginalCall(input, session, 'did the answer take effect?'),
   });
   session.hold(input.p2pCallId);
 }
 
 /**
- * Creates the group call, once. Our callbackUri names this workflow, so a call that reports to
- * it and is not the P2P call is the group call a request whose response was lost created
- * (design.md, "Failure and retries"): adopt it instead of creating another.
+ * Reads the original call from Graph into the session's state (GET; 404 = gone): whether an
+ * answer or invite whose outcome is unknown took effect, when its notifications are late.
  */
-async function createGroupCall(input: TransferInput, session: CallSession): Promise<string> {
-  const unclaimed = () => session.unclaimedCallIds([input.p2pCallId]);
-  const created = await sendOnce({
-    what: 'create group call',
-    send: () =>
-      singleAttemptGraph.createCall.executeWithOptions(
-        { ...singleAttemptGraphOptions, summary: 'create group call without media' },
-        [groupCallWithoutMediaRequest(input)],
-      ),
-    applied: () => unclaimed().length > 0,
-  });
-  return created.sent ? created.value.callId : unclaimed()[0]!;
+async function readOriginalCall(input: TransferInput, session: CallSession, why: string): Promise<void> {
+  const read = await retriedGraph.getCall.executeWithOptions(
+    { ...retriedGraphOptions, summary: `read P2P call ${input.p2pCallId} (${why})` },
+    [input.p2pCallId],
+  );
+  recordCallRead(session.calls, input.p2pCallId, read);
 }
 
 /** Invites the caller with replacesCallId, once. Returns the invite operation's id when Graph gave one. */
@@ -231,6 +248,8 @@ async function inviteCaller(
     applied: () =>
       findOperation(session.calls, { clientContext }) !== undefined ||
       hasEnded(session.call(input.p2pCallId)),
+    // The P2P call ends when the invite took effect: read it rather than invite a second time.
+    reconcile: () => readOriginalCall(input, session, 'did the invite take effect?'),
   });
   if (!invited.sent) return undefined;
   recordOperation(session.calls, groupCallId, {
@@ -239,6 +258,27 @@ async function inviteCaller(
     clientContext,
   });
   return invited.value.operationId;
+}
+
+/**
+ * Graph sends the invite's roster update, the original call's `terminated` (which carries the
+ * termination reason) and its `deleted` together, and they may arrive in any order (design.md,
+ * "Ordering and duplicates"): `deleted` alone ends the wait for the original call. When the roster
+ * or the reason has not come yet, give them a moment, so that the result does not depend on
+ * which notification came first. Lost for good, the result says so (not seen, no reason).
+ */
+async function awaitEndDetails(
+  input: TransferInput,
+  session: CallSession,
+  groupCallId: string,
+  timeoutMs: number,
+): Promise<void> {
+  const known = () =>
+    inviteeSeen(session.calls, input, groupCallId) &&
+    session.call(input.p2pCallId)?.terminationReason !== undefined;
+  // Checked first: in order, nothing is missing and no command is issued (old histories replay).
+  if (known() || !patched(AWAIT_END_DETAILS_PATCH)) return;
+  await condition(known, timeoutMs, { summary: 'wait for the roster update and the termination reason' });
 }
 
 /**

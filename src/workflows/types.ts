@@ -4,12 +4,27 @@
  */
 import type { ChatInfo, IdentitySet, MediaInfo, Modality } from '../graph/index.js';
 
-/** Where the caller is transferred to. */
+/**
+ * Where the caller is transferred to: a group call the bot creates or joins without media, then
+ * invites the caller into with `replacesCallId` (which needs a multiparty call).
+ */
 export type TransferTarget =
-  /** A new group call hanging off a meeting chat, created by the bot (seed 001, step 2). */
-  | { kind: 'meeting'; chatInfo: ChatInfo; organizer: IdentitySet; subject?: string }
+  /**
+   * A scheduled or channel meeting, by organizer + chatInfo (seed 001, step 2; create call
+   * examples 5 and 9). With `guest`, the bot joins as that guest and may wait in the lobby until
+   * admitted (example 10).
+   */
+  | {
+      kind: 'meeting';
+      chatInfo: ChatInfo;
+      organizer: IdentitySet;
+      subject?: string;
+      guest?: { id: string; displayName: string };
+    }
   /** A scheduled meeting joined by its join id and optional passcode (seed 004, examples 6 and 7). */
-  | { kind: 'joinMeetingId'; joinMeetingId: string; passcode?: string; subject?: string };
+  | { kind: 'joinMeetingId'; joinMeetingId: string; passcode?: string; subject?: string }
+  /** A new group call ringing 2 to 5 VoIP users (create call example 3). */
+  | { kind: 'groupCall'; targets: IdentitySet[]; subject?: string };
 
 export interface TransferTimeouts {
   /** How long to wait for a call to reach `established` before reading it from Graph. */
@@ -18,12 +33,21 @@ export interface TransferTimeouts {
   inviteCompletedMs: number;
   /** How long to wait for the original call to end after the invite completed. */
   originalCallEndedMs: number;
+  /** A guest join (`target.guest`): how long to wait in the lobby to be admitted. */
+  lobbyMs: number;
+  /**
+   * Once the original call ended: how long to wait for the roster update and the termination
+   * reason Graph sends with its end, when they have not arrived yet (they may come in any order).
+   */
+  endDetailsMs: number;
 }
 
 export const defaultTransferTimeouts: TransferTimeouts = {
   callEstablishedMs: 30_000,
   inviteCompletedMs: 60_000,
   originalCallEndedMs: 60_000,
+  lobbyMs: 120_000,
+  endDetailsMs: 5_000,
 };
 
 export interface TransferInput {

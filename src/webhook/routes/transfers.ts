@@ -2,7 +2,6 @@
  * The HTTP API other services use to start, inspect and cancel transfers. Thin: each route is
  * one or two Temporal client calls with the webhook's deadline, and their errors mapped to HTTP.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +9,7 @@ import { HandoffTransferState } from '../../temporal/search-attributes.js';
 import { transferStateQuery, transferWorkflowId } from '../../workflows/definitions.js';
 import { TRANSFER_FAILED } from '../../workflows/transfer.js';
 import type { TransferResult, TransferSnapshot } from '../../workflows/types.js';
+import { requireApiToken } from '../api-token.js';
 import type { WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { isWorkflowAlreadyStarted, isWorkflowNotFound, type TemporalCaller } from '../temporal-calls.js';
@@ -47,10 +47,6 @@ export interface TransferStatus {
   uiUrl?: string;
 }
 
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
 /** The failure a closed workflow ended with, and the TransferResult the transfer workflow attaches. */
 function failureOf(error: unknown): { failure: { message: string; type?: string }; result?: TransferResult } {
   const cause = error instanceof WorkflowFailedError ? error.cause : error;
@@ -71,23 +67,7 @@ export async function transferRoutes(
 ): Promise<void> {
   const temporal = temporalCalls.client;
 
-  if (deps.apiToken) {
-    const expected = sha256(deps.apiToken);
-    app.addHook('onRequest', async (request) => {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-      // Hashes have equal lengths, so the comparison takes the same time whatever was sent.
-      if (!match?.[1] || !timingSafeEqual(sha256(match[1]), expected)) {
-        throw new HttpError(
-          401,
-          'unauthorized',
-          'the transfers API needs "Authorization: Bearer <API token>"',
-          {
-            headers: { 'www-authenticate': 'Bearer' },
-          },
-        );
-      }
-    });
-  }
+  requireApiToken(app, deps.apiToken, 'transfers');
 
   const notFound = (workflowId: string) =>
     new HttpError(404, 'transfer_not_found', `no transfer with workflow id ${workflowId}`);
