@@ -3,12 +3,9 @@
  * worker process the restart tests kill): what they need to reach a running simulator, read
  * from its admin endpoint.
  */
-import type { GraphSimulator } from '../simulator/index.js';
+import type { SimulatorConnection } from '../simulator/index.js';
 
-export type SimulatorConnection = Pick<
-  GraphSimulator,
-  'url' | 'graphBaseUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'botAppId' | 'msal' | 'notificationAuth'
->;
+export type { SimulatorConnection };
 
 export async function connectToSimulator(url: string, attempts = 30): Promise<SimulatorConnection> {
   let lastError: unknown;

@@ -5,13 +5,8 @@
  * before anything reaches Graph, and the answer is the operation's outcome.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import {
-  ApplicationFailure,
-  CancelledFailure,
-  type SearchAttributePair,
-  type UpdateDefinition,
-} from '@temporalio/common';
+import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { CancelledFailure, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeIdentity } from '../../graph/index.js';
 import { HandoffFlow, HandoffTransferState } from '../../temporal/search-attributes.js';
@@ -42,6 +37,7 @@ import {
 } from '../call-request.js';
 import type { WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
+import { type RunStatus, runStatusOf } from '../run-status.js';
 import {
   isWorkflowAlreadyStarted,
   isWorkflowNotFound,
@@ -67,24 +63,7 @@ export interface CallsApiOptions {
 }
 
 /** What `GET /api/bot-calls/:workflowId` answers. */
-export interface BotCallStatus {
-  workflowId: string;
-  runId: string;
-  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, … */
-  status: string;
-  /** The call's phase: from the live query while running, else from the HandoffTransferState search attribute. */
-  phase?: string;
-  /** The `botCallState` query's answer, while running and a worker answered in time. */
-  snapshot?: BotCallSnapshot;
-  /** Why there is no snapshot although the workflow runs (no worker polling, …). */
-  snapshotError?: string;
-  /** The workflow's result once it completed (or the result a failure carries). */
-  result?: BotCallResult;
-  failure?: { message: string; type?: string };
-  startTime: string;
-  closeTime?: string;
-  uiUrl?: string;
-}
+export type BotCallStatus = RunStatus<BotCallSnapshot, BotCallResult>;
 
 /** `202 Accepted` for an operation that was accepted but had no outcome within OPERATION_RESULT_TIMEOUT_MS. */
 export interface OperationPending {
@@ -108,20 +87,6 @@ function describeCallRequest(request: CallRequest): string {
     case 'joinMeetingId':
       return `Join meeting ${request.joinMeetingId}${request.passcode ? ' (with passcode)' : ''}`;
   }
-}
-
-/** The failure a closed workflow ended with, and the BotCallResult it carries if it has one. */
-function failureOf(error: unknown): { failure: { message: string; type?: string }; result?: BotCallResult } {
-  const cause = error instanceof WorkflowFailedError ? error.cause : error;
-  if (cause instanceof ApplicationFailure) {
-    const [details] = cause.details ?? [];
-    return {
-      failure: { message: cause.message, ...(cause.type ? { type: cause.type } : {}) },
-      ...(cause.type === BOT_CALL_FAILED && details ? { result: details as BotCallResult } : {}),
-    };
-  }
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return { failure: { message, ...(cause instanceof Error ? { type: cause.name } : {}) } };
 }
 
 /** The message a refused or failed update carries: the validator's or handler's own words. */
@@ -317,44 +282,17 @@ export async function callsApiRoutes(
   app.get<{ Params: { workflowId: string } }>('/api/bot-calls/:workflowId', async (request) => {
     const workflowId = checkWorkflowId(request.params.workflowId);
     const description = await describeBotCall(workflowId);
-    const status = description.status.name;
     const uiUrl = temporalUiUrlFor(deps, workflowId);
-    const answer: BotCallStatus = {
+    return runStatusOf<BotCallSnapshot, BotCallResult>({
+      client: temporal,
+      temporalCalls,
       workflowId,
-      runId: description.runId,
-      status,
-      startTime: description.startTime.toISOString(),
-      ...(description.closeTime ? { closeTime: description.closeTime.toISOString() } : {}),
+      description,
       ...(uiUrl ? { uiUrl } : {}),
-    };
-    const recordedPhase = description.typedSearchAttributes.get(HandoffTransferState);
-    if (recordedPhase) answer.phase = recordedPhase;
-
-    const run = temporal.workflow.getHandle<BotCallWorkflow>(workflowId, description.runId);
-    if (status === 'RUNNING') {
-      try {
-        answer.snapshot = await temporalCalls.call(`the state of ${workflowId}`, () =>
-          run.query(botCallStateQuery),
-        );
-        answer.phase = answer.snapshot.phase;
-      } catch (error) {
-        // No worker polling, or it is slow: the description alone is still an answer.
-        answer.snapshotError = error instanceof Error ? error.message : String(error);
-        request.log.warn({ workflowId, err: error }, 'bot call state query failed');
-      }
-    } else if (status === 'COMPLETED') {
-      const result = await temporalCalls.call(`the result of ${workflowId}`, () => run.result());
-      answer.result = result;
-      answer.phase = result.outcome;
-    } else {
-      try {
-        await temporalCalls.call(`the outcome of ${workflowId}`, () => run.result());
-      } catch (error) {
-        if (error instanceof HttpError) throw error;
-        Object.assign(answer, failureOf(error));
-      }
-    }
-    return answer;
+      stateQuery: botCallStateQuery,
+      failureType: BOT_CALL_FAILED,
+      log: request.log,
+    });
   });
 
   app.post<{ Params: { workflowId: string } }>(

@@ -2,16 +2,14 @@
  * The HTTP API other services use to start, inspect and cancel transfers. Thin: each route is
  * one or two Temporal client calls with the webhook's deadline, and their errors mapped to HTTP.
  */
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
-import { HandoffTransferState } from '../../temporal/search-attributes.js';
 import { transferStateQuery, transferWorkflowId } from '../../workflows/definitions.js';
 import { TRANSFER_FAILED } from '../../workflows/transfer.js';
 import type { TransferResult, TransferSnapshot } from '../../workflows/types.js';
 import { requireApiToken } from '../api-token.js';
 import type { WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
+import { type RunStatus, runStatusOf } from '../run-status.js';
 import { isWorkflowAlreadyStarted, isWorkflowNotFound, type TemporalCaller } from '../temporal-calls.js';
 import { parseTransferRequest } from '../transfer-request.js';
 import {
@@ -28,38 +26,7 @@ export interface TransferRoutesOptions {
 }
 
 /** What `GET /api/transfers/:workflowId` answers. */
-export interface TransferStatus {
-  workflowId: string;
-  runId: string;
-  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, … */
-  status: string;
-  /** The transfer's phase: from the live query while running, else from the HandoffTransferState search attribute. */
-  phase?: string;
-  /** The `transferState` query's answer, while running and a worker answered in time. */
-  snapshot?: TransferSnapshot;
-  /** Why there is no snapshot although the transfer runs (no worker polling, …). */
-  snapshotError?: string;
-  /** The workflow's result when it completed; for a failed transfer, the result it failed with. */
-  result?: TransferResult;
-  failure?: { message: string; type?: string };
-  startTime: string;
-  closeTime?: string;
-  uiUrl?: string;
-}
-
-/** The failure a closed workflow ended with, and the TransferResult the transfer workflow attaches. */
-function failureOf(error: unknown): { failure: { message: string; type?: string }; result?: TransferResult } {
-  const cause = error instanceof WorkflowFailedError ? error.cause : error;
-  if (cause instanceof ApplicationFailure) {
-    const [details] = cause.details ?? [];
-    return {
-      failure: { message: cause.message, ...(cause.type ? { type: cause.type } : {}) },
-      ...(cause.type === TRANSFER_FAILED && details ? { result: details as TransferResult } : {}),
-    };
-  }
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return { failure: { message, ...(cause instanceof Error ? { type: cause.name } : {}) } };
-}
+export type TransferStatus = RunStatus<TransferSnapshot, TransferResult>;
 
 export async function transferRoutes(
   app: FastifyInstance,
@@ -114,43 +81,17 @@ export async function transferRoutes(
       .catch((error: unknown) => {
         throw isWorkflowNotFound(error) ? notFound(workflowId) : error;
       });
-    const status = description.status.name;
     const uiUrl = temporalUiUrlFor(deps, workflowId);
-    const answer: TransferStatus = {
+    return runStatusOf<TransferSnapshot, TransferResult>({
+      client: temporal,
+      temporalCalls,
       workflowId,
-      runId: description.runId,
-      status,
-      startTime: description.startTime.toISOString(),
-      ...(description.closeTime ? { closeTime: description.closeTime.toISOString() } : {}),
+      description,
       ...(uiUrl ? { uiUrl } : {}),
-    };
-    const recordedPhase = description.typedSearchAttributes.get(HandoffTransferState);
-    if (recordedPhase) answer.phase = recordedPhase;
-
-    const run = temporal.workflow.getHandle<TransferWorkflow>(workflowId, description.runId);
-    if (status === 'RUNNING') {
-      try {
-        answer.snapshot = await temporalCalls.call(`the state of ${workflowId}`, () =>
-          run.query(transferStateQuery),
-        );
-        answer.phase = answer.snapshot.phase;
-      } catch (error) {
-        // No worker polling, or it is slow: the description alone is still an answer.
-        answer.snapshotError = error instanceof Error ? error.message : String(error);
-        request.log.warn({ workflowId, err: error }, 'transfer state query failed');
-      }
-    } else if (status === 'COMPLETED') {
-      answer.result = await temporalCalls.call(`the result of ${workflowId}`, () => run.result());
-      answer.phase ??= answer.result.outcome;
-    } else {
-      try {
-        await temporalCalls.call(`the outcome of ${workflowId}`, () => run.result());
-      } catch (error) {
-        if (error instanceof HttpError) throw error;
-        Object.assign(answer, failureOf(error));
-      }
-    }
-    return answer;
+      stateQuery: transferStateQuery,
+      failureType: TRANSFER_FAILED,
+      log: request.log,
+    });
   });
 
   app.post<{ Params: { workflowId: string } }>(
