@@ -273,8 +273,10 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     }
 
     // The simulator sends one Retry-After for every throttled answer: re-roll it between 1 and 2 s.
+    // Its own random stream, so that the ticks before a kill do not change the kill moments.
+    const retryAfterRandom = createRandom(options.seed + 1);
     const retryAfterTimer = setInterval(() => {
-      sim.configure({ faults: { retryAfterSeconds: random.chance(0.5) ? 1 : 2 } });
+      sim.configure({ faults: { retryAfterSeconds: retryAfterRandom.chance(0.5) ? 1 : 2 } });
     }, 200);
     cleanups.push(() => clearInterval(retryAfterTimer));
 
@@ -489,7 +491,6 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     if (unsuccessful > options.maxFailed)
       problems.push(`${unsuccessful} transfers failed (--max-failed ${options.maxFailed})`);
 
-    sim.configure({ faults: { throttleRate: 0 } });
     summary = {
       date: new Date(t0).toISOString(),
       options,
