@@ -463,7 +463,7 @@ describe('requests that cannot succeed', () => {
     });
     const failure = await failureOf(handle);
     expect(failure.type).toBe(INVALID_BOT_CALL_REQUEST);
-    expect(failure.message).toMatch(/request\.targets must list 1 to 5 parties .* got 6/);
+    expect(failure.message).toMatch(/request\.targets must list 2 to 5 parties .* got 6/);
     expect(await handle.query(botCallStateQuery)).toMatchObject({
       phase: 'failed',
       requestKind: 'groupCall',
