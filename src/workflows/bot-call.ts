@@ -18,6 +18,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -53,7 +54,7 @@ import {
   transferIntoCallProblems,
   type UpdateContext,
 } from './bot-call-validation.js';
-import { openCallSession } from './call-session.js';
+import { type CallSession, openCallSession } from './call-session.js';
 import {
   findInRoster,
   findOperation,
@@ -76,6 +77,15 @@ import {
   singleAttemptGraphOptions,
 } from './graph-requests.js';
 import { createOrJoinCall, describeCallRequest, describeParty } from './join.js';
+
+/**
+ * Graph's `terminated` (which carries the reason) and `deleted` may arrive in any order, and
+ * `deleted` alone ends the call; see awaitTerminationReason. Runs recorded before it existed skip it.
+ */
+export const AWAIT_TERMINATION_REASON_PATCH = 'bot-call-await-termination-reason';
+
+/** How long an ended call waits for a `terminated` notification that `deleted` overtook. */
+const TERMINATION_REASON_WAIT_MS = 5_000;
 
 /** How many times transferIntoCall reads the replaced call within originalCallEndedMs. */
 const REPLACED_CALL_READS = 5;
@@ -265,6 +275,7 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
       await session.untilEnded(callId, 'call', timeouts.establishedMs);
       result.reason = 'hung up on request';
     }
+    await awaitTerminationReason(session, callId);
     const terminationReason = session.call(callId)?.terminationReason;
     if (terminationReason) result.terminationReason = terminationReason;
     await condition(allHandlersFinished);
@@ -479,4 +490,14 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
 /** In the lobby now: seen there and never seen admitted (the reducer's flags only ever turn on). */
 function inLobby(entry: RosterEntry): boolean {
   return entry.seenInLobby && !entry.joined;
+}
+
+/**
+ * So that the result does not depend on which of `terminated` and `deleted` came first: when the
+ * reason has not arrived yet, give it a moment. Checked first, so an in-order run issues no command.
+ */
+async function awaitTerminationReason(session: CallSession, callId: string): Promise<void> {
+  const known = () => session.call(callId)?.terminationReason !== undefined;
+  if (known() || !patched(AWAIT_TERMINATION_REASON_PATCH)) return;
+  await condition(known, TERMINATION_REASON_WAIT_MS, { summary: 'wait for the termination reason' });
 }
