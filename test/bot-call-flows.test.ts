@@ -5,7 +5,7 @@
 // two meetings held by two botCall workflows (example 5); a hang-up while an invite still waits.
 import { randomUUID } from 'node:crypto';
 import { type WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { IdentitySet } from '../src/graph/index.js';
 import { defaultCaller, type RequestRecord } from '../src/simulator/index.js';
 import type { botCall } from '../src/workflows/bot-call.js';
@@ -25,34 +25,12 @@ import type {
   OperationOutcome,
 } from '../src/workflows/bot-call-types.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
-import {
-  buildTestWorkflowBundle,
-  type HandoffTestStack,
-  startHandoffTestStack,
-  startTestTemporal,
-  summaryOf,
-  type TestTemporal,
-  type TestWorkflowBundle,
-  waitUntil,
-} from './support/handoff-stack.js';
+import { sharedHandoffStack, summaryOf, waitUntil } from './support/handoff-stack.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-
-beforeAll(async () => {
-  [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
-  stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path });
-});
+const stack = sharedHandoffStack();
 
 afterEach(() => {
   stack.sim.configure({ flows: { rosterMode: 'full', decliningIdentityIds: [] } });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await temporal?.stop();
-  bundle?.remove();
 });
 
 type BotCallHandle = WorkflowHandle<typeof botCall>;

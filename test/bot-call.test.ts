@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphClientFor } from '../src/app/graph.js';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
@@ -27,31 +27,13 @@ import type {
 } from '../src/workflows/bot-call-types.js';
 import {
   activityTypeOf,
-  buildTestWorkflowBundle,
   describeHistory,
   eventTypeName,
-  type HandoffTestStack,
-  startHandoffTestStack,
-  startTestTemporal,
-  type TestTemporal,
-  type TestWorkflowBundle,
+  sharedHandoffStack,
   waitUntil,
 } from './support/handoff-stack.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-
-beforeAll(async () => {
-  [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
-  stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await temporal?.stop();
-  bundle?.remove();
-});
+const stack = sharedHandoffStack();
 
 type BotCallHandle = WorkflowHandle<typeof botCall>;
 

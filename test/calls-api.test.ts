@@ -4,37 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { getFreePort } from '../src/temporal/ports.js';
 import { buildWebhookServer } from '../src/webhook/index.js';
 import type { BotCallStatus } from '../src/webhook/routes/calls-api.js';
 import type { CallRequest } from '../src/workflows/bot-call-types.js';
-import {
-  buildTestWorkflowBundle,
-  type HandoffTestStack,
-  startHandoffTestStack,
-  startTestTemporal,
-  type TestTemporal,
-  type TestWorkflowBundle,
-  waitUntil,
-} from './support/handoff-stack.js';
+import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
 import { post } from './support/webhook-fixtures.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-
-beforeAll(async () => {
-  [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
-  stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await temporal?.stop();
-  bundle?.remove();
-});
+const stack = sharedHandoffStack();
 
 const user = (id: string, displayName: string) => ({ identity: { user: { id, displayName } } });
 const john = user('112f7296-5fa4-42ca-bae8-6a692b15d4b8', 'John');

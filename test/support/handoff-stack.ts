@@ -16,6 +16,7 @@ import {
   type Worker,
 } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { graphClientFor } from '../../src/app/graph.js';
 import { webhookDepsFor } from '../../src/app/webhook.js';
 import { type HandoffConfig, loadConfig } from '../../src/config/env.js';
@@ -331,4 +332,33 @@ export function eventTimeMs(event: HistoryEvent): number {
   const time = event.eventTime;
   if (!time) return Number.NaN;
   return Number(time.seconds ?? 0) * 1000 + Math.floor((time.nanos ?? 0) / 1e6);
+}
+
+/**
+ * One dev server, one workflow bundle and one stack shared by every test of a file: registers
+ * the beforeAll/afterAll hooks that start and stop them, and returns the stack. It can be used
+ * inside tests only (it starts in beforeAll).
+ */
+export function sharedHandoffStack(
+  options: Omit<HandoffTestStackOptions, 'temporal' | 'workflowBundlePath'> = {},
+): HandoffTestStack {
+  let temporal: TestTemporal | undefined;
+  let bundle: TestWorkflowBundle | undefined;
+  let stack: HandoffTestStack | undefined;
+  beforeAll(async () => {
+    [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
+    stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path, ...options });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await temporal?.stop();
+    bundle?.remove();
+  });
+  return new Proxy({} as HandoffTestStack, {
+    get(_target, key) {
+      if (!stack) throw new Error('the shared Handoff stack starts in beforeAll: use it inside tests');
+      const value: unknown = Reflect.get(stack, key);
+      return typeof value === 'function' ? value.bind(stack) : value;
+    },
+  });
 }
