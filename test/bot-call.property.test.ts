@@ -8,7 +8,7 @@
 // through one stack, each run with its own delivery conditions (a simulator delivery profile keyed
 // by the run's callback URL). HANDOFF_PROPERTY_SEED repeats a report's conditions;
 // `npm run test:properties -- --scenario botCall --runs 1000` runs many more.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   answeredElsewhereTransferScenario,
   botCallGuestLobbyScenario,
@@ -21,34 +21,12 @@ import {
   type FlowSummary,
   formatFlowReport,
 } from './support/flow-properties.js';
-import {
-  buildTestWorkflowBundle,
-  type HandoffTestStack,
-  startHandoffTestStack,
-  startTestTemporal,
-  type TestTemporal,
-  type TestWorkflowBundle,
-} from './support/handoff-stack.js';
+import { sharedHandoffStack } from './support/handoff-stack.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-
-beforeAll(async () => {
-  [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
-  stack = await startHandoffTestStack({
-    temporal,
-    workflowBundlePath: bundle.path,
-    // Graph retries a notification the webhook answered 503 (Temporal slow under the load of many
-    // concurrent runs on 2 cores) for longer than the simulator's default three quick attempts.
-    simulator: { notifications: { maxAttempts: 8, retryDelayMs: 250 } },
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await temporal?.stop();
-  bundle?.remove();
+const stack = sharedHandoffStack({
+  // Graph retries a notification the webhook answered 503 (Temporal slow under the load of many
+  // concurrent runs on 2 cores) for longer than the simulator's default three quick attempts.
+  simulator: { notifications: { maxAttempts: 8, retryDelayMs: 250 } },
 });
 
 const RUNS = 8;

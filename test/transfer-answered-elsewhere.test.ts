@@ -1,42 +1,16 @@
 // Issue 5, item 5: the original P2P call was answered by another system, so its notifications go
 // there, not to Handoff. The transfer relies on the invite operation and the group call's roster,
 // and reads the original call from Graph until it is gone.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphClientFor } from '../src/app/graph.js';
 import { seedMeetingTarget } from '../src/config/env.js';
 import { defaultCaller } from '../src/simulator/scenarios.js';
 import type { TransferResult } from '../src/workflows/types.js';
-import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
-import {
-  buildTestWorkflowBundle,
-  type HandoffTestStack,
-  startHandoffTestStack,
-  startTestTemporal,
-  type TestTemporal,
-  type TestWorkflowBundle,
-  waitUntil,
-} from './support/handoff-stack.js';
+import { sharedBotReceiver } from './support/bot-receiver.js';
+import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-let otherSystem: BotReceiver;
-
-beforeAll(async () => {
-  [temporal, bundle, otherSystem] = await Promise.all([
-    startTestTemporal(),
-    buildTestWorkflowBundle(),
-    startBotReceiver(),
-  ]);
-  stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await otherSystem?.stop();
-  await temporal?.stop();
-  bundle?.remove();
-});
+const stack = sharedHandoffStack();
+const otherSystem = sharedBotReceiver();
 
 /** Rings the bot's other system (not Handoff) and answers the call there, as that system would. */
 async function callAnsweredElsewhere(): Promise<string> {

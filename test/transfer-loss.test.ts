@@ -9,14 +9,14 @@
 // Incoming calls go to a plain bot receiver, so that the webhook starts nothing: the test starts
 // each transfer with short timeouts (POST /api/transfers, or the Temporal client).
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphClientFor } from '../src/app/graph.js';
 import { seedMeetingTarget } from '../src/config/env.js';
 import type { CommsNotifications } from '../src/simulator/index.js';
 import type { NotificationMatch } from '../src/simulator/settings.js';
 import { TRANSFER_FAILED } from '../src/workflows/transfer.js';
 import type { TransferTimeouts } from '../src/workflows/types.js';
-import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
+import { sharedBotReceiver } from './support/bot-receiver.js';
 import {
   type DeliveryProfiles,
   deliveryOrderOf,
@@ -33,41 +33,21 @@ import {
   transferResultOf,
 } from './support/flow-properties.js';
 import {
-  buildTestWorkflowBundle,
   eventTimeMs,
   eventTypeName,
-  type HandoffTestStack,
   type HistoryEvent,
-  startHandoffTestStack,
-  startTestTemporal,
+  sharedHandoffStack,
   summaryOf,
-  type TestTemporal,
-  type TestWorkflowBundle,
   waitUntil,
 } from './support/handoff-stack.js';
 import { post } from './support/webhook-fixtures.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-let receiver: BotReceiver;
+const stack = sharedHandoffStack();
+const receiver = sharedBotReceiver();
 let profiles: DeliveryProfiles;
 
-beforeAll(async () => {
-  [temporal, bundle, receiver] = await Promise.all([
-    startTestTemporal(),
-    buildTestWorkflowBundle(),
-    startBotReceiver(),
-  ]);
-  stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path });
+beforeAll(() => {
   profiles = deliveryProfiles(stack.sim);
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.stop();
-  await temporal?.stop();
-  bundle?.remove();
 });
 
 /** Short enough that a lost notification costs a second or two; the API takes 1 s at least. */

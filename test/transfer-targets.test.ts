@@ -1,41 +1,15 @@
 // Issue 5, item 4: the transfer can use any create/join kind that gives a multiparty call as its
 // target — a meeting by organizer (the default, covered by transfer-e2e), a meeting by join id, a
 // new group call ringing several users, and a meeting joined as a guest who waits in the lobby.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seedMeetingTarget } from '../src/config/env.js';
 import { defaultCaller } from '../src/simulator/scenarios.js';
 import type { TransferResult, TransferTarget } from '../src/workflows/types.js';
-import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
-import {
-  buildTestWorkflowBundle,
-  type HandoffTestStack,
-  startHandoffTestStack,
-  startTestTemporal,
-  type TestTemporal,
-  type TestWorkflowBundle,
-  waitUntil,
-} from './support/handoff-stack.js';
+import { sharedBotReceiver } from './support/bot-receiver.js';
+import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-let ringing: BotReceiver;
-
-beforeAll(async () => {
-  [temporal, bundle, ringing] = await Promise.all([
-    startTestTemporal(),
-    buildTestWorkflowBundle(),
-    startBotReceiver(),
-  ]);
-  stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await ringing?.stop();
-  await temporal?.stop();
-  bundle?.remove();
-});
+const stack = sharedHandoffStack();
+const ringing = sharedBotReceiver();
 
 const meeting = seedMeetingTarget.kind === 'meeting' ? seedMeetingTarget : undefined;
 

@@ -6,12 +6,12 @@
 // (A lost response whose notifications arrive in time, so that the call is adopted and no second
 // one is created, is covered in test/transfer-e2e.test.ts.)
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { graphClientFor } from '../src/app/graph.js';
 import { GraphRequestError } from '../src/graph/index.js';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { graphNotificationsSignal } from '../src/workflows/definitions.js';
-import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
+import { sharedBotReceiver } from './support/bot-receiver.js';
 import {
   type DeliveryProfiles,
   deliveryOrderOf,
@@ -28,38 +28,14 @@ import {
   startTransferWithClient,
   transferResultOf,
 } from './support/flow-properties.js';
-import {
-  buildTestWorkflowBundle,
-  eventTypeName,
-  type HandoffTestStack,
-  startHandoffTestStack,
-  startTestTemporal,
-  summaryOf,
-  type TestTemporal,
-  type TestWorkflowBundle,
-} from './support/handoff-stack.js';
+import { eventTypeName, sharedHandoffStack, summaryOf } from './support/handoff-stack.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-let receiver: BotReceiver;
+const stack = sharedHandoffStack();
+const receiver = sharedBotReceiver();
 let profiles: DeliveryProfiles;
 
-beforeAll(async () => {
-  [temporal, bundle, receiver] = await Promise.all([
-    startTestTemporal(),
-    buildTestWorkflowBundle(),
-    startBotReceiver(),
-  ]);
-  stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path });
+beforeAll(() => {
   profiles = deliveryProfiles(stack.sim);
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.stop();
-  await temporal?.stop();
-  bundle?.remove();
 });
 
 interface Finished {

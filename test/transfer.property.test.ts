@@ -7,41 +7,19 @@
 // HANDOFF_PROPERTY_SEED reproduces a failing report's conditions; `npm run test:properties` runs
 // 1,000 and more.
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   checkFlowProperty,
   formatFlowReport,
   inOrder,
   p2pTransferScenario,
 } from './support/flow-properties.js';
-import {
-  buildTestWorkflowBundle,
-  type HandoffTestStack,
-  startHandoffTestStack,
-  startTestTemporal,
-  type TestTemporal,
-  type TestWorkflowBundle,
-} from './support/handoff-stack.js';
+import { type HandoffTestStack, sharedHandoffStack } from './support/handoff-stack.js';
 
-let temporal: TestTemporal;
-let bundle: TestWorkflowBundle;
-let stack: HandoffTestStack;
-
-beforeAll(async () => {
-  [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
-  stack = await startHandoffTestStack({
-    temporal,
-    workflowBundlePath: bundle.path,
-    // Graph retries a notification the webhook answered 503 (Temporal slow under the load of many
-    // concurrent runs on 2 cores) for longer than the simulator's default three quick attempts.
-    simulator: { notifications: { maxAttempts: 8, retryDelayMs: 250 } },
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await temporal?.stop();
-  bundle?.remove();
+const stack = sharedHandoffStack({
+  // Graph retries a notification the webhook answered 503 (Temporal slow under the load of many
+  // concurrent runs on 2 cores) for longer than the simulator's default three quick attempts.
+  simulator: { notifications: { maxAttempts: 8, retryDelayMs: 250 } },
 });
 
 const seedText = process.env.HANDOFF_PROPERTY_SEED;

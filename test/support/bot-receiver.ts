@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sharedResource } from './shared.js';
 
 /** One notification POST a bot received. */
 export interface ReceivedNotification {
@@ -113,4 +114,13 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** A bot receiver every test of a file shares (started in beforeAll, stopped in afterAll). */
+export function sharedBotReceiver(options: { status?: number | Responder } = {}): BotReceiver {
+  return sharedResource(
+    'bot receiver',
+    () => startBotReceiver(options),
+    (receiver) => receiver.stop(),
+  );
 }

@@ -16,7 +16,6 @@ import {
   type Worker,
 } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll } from 'vitest';
 import { graphClientFor } from '../../src/app/graph.js';
 import { webhookDepsFor } from '../../src/app/webhook.js';
 import { type HandoffConfig, loadConfig } from '../../src/config/env.js';
@@ -28,6 +27,7 @@ import { buildWebhookServer } from '../../src/webhook/index.js';
 import { createHandoffWorker, workflowsPath } from '../../src/worker/worker.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { transferCall } from '../../src/workflows/transfer.js';
+import { sharedResource } from './shared.js';
 
 // Workers log every state change and workflow phase at INFO: keep test output to warnings. The
 // Runtime is per process and may already exist (another helper made a connection first).
@@ -335,30 +335,24 @@ export function eventTimeMs(event: HistoryEvent): number {
 }
 
 /**
- * One dev server, one workflow bundle and one stack shared by every test of a file: registers
- * the beforeAll/afterAll hooks that start and stop them, and returns the stack. It can be used
- * inside tests only (it starts in beforeAll).
+ * One dev server, one workflow bundle and one stack shared by every test of a file (started in
+ * beforeAll, stopped in afterAll); usable inside tests only.
  */
 export function sharedHandoffStack(
   options: Omit<HandoffTestStackOptions, 'temporal' | 'workflowBundlePath'> = {},
 ): HandoffTestStack {
   let temporal: TestTemporal | undefined;
   let bundle: TestWorkflowBundle | undefined;
-  let stack: HandoffTestStack | undefined;
-  beforeAll(async () => {
-    [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
-    stack = await startHandoffTestStack({ temporal, workflowBundlePath: bundle.path, ...options });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await temporal?.stop();
-    bundle?.remove();
-  });
-  return new Proxy({} as HandoffTestStack, {
-    get(_target, key) {
-      if (!stack) throw new Error('the shared Handoff stack starts in beforeAll: use it inside tests');
-      const value: unknown = Reflect.get(stack, key);
-      return typeof value === 'function' ? value.bind(stack) : value;
+  return sharedResource(
+    'Handoff stack',
+    async () => {
+      [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
+      return startHandoffTestStack({ temporal, workflowBundlePath: bundle.path, ...options });
     },
-  });
+    async (stack) => {
+      await stack.stop();
+      await temporal?.stop();
+      bundle?.remove();
+    },
+  );
 }
