@@ -38,6 +38,48 @@ const incomingCallOptionsSchema = z.strictObject({
   requestedModalities: z.array(modalitySchema).optional(),
 });
 
+/** A P2P call from `caller` to `callee` (the bot, or whoever answered), with both in its roster. */
+function p2pCallTo(
+  deps: CallingDeps,
+  options: {
+    callId: string;
+    state: SimulatedCall['state'];
+    callbackUri: string;
+    caller: IdentitySet;
+    callee: IdentitySet;
+    requestedModalities: Modality[];
+    activeModalities: Modality[];
+  },
+): SimulatedCall {
+  const { caller, callee, requestedModalities } = options;
+  const call: SimulatedCall = {
+    id: options.callId,
+    kind: 'p2p',
+    flow: 'incoming',
+    direction: 'incoming',
+    state: options.state,
+    deleted: false,
+    callbackUri: options.callbackUri,
+    source: participantInfo(caller),
+    targets: [{ ...participantInfo(callee), '@odata.type': '#microsoft.graph.invitationParticipantInfo' }],
+    requestedModalities,
+    activeModalities: options.activeModalities,
+    tenantId: deps.tenantId,
+    callChainId: randomUUID(),
+    myParticipantId: randomUUID(),
+    participants: [],
+    rosterSequenceNumber: 0,
+    operations: [],
+    version: 1,
+    createdAt: new Date(),
+  };
+  call.participants.push(
+    makeParticipant(randomUUID(), caller, requestedModalities),
+    makeParticipant(call.myParticipantId, callee, requestedModalities, { firstSourceId: 10 }),
+  );
+  return call;
+}
+
 /**
  * Someone calls the bot: a P2P call in state incoming (seed 001, step 1) whose `created`
  * notification goes to botUrl. The bot has to answer it with POST /calls/{id}/answer.
@@ -52,33 +94,15 @@ export function placeIncomingCall(deps: CallingDeps, options: IncomingCallOption
     throw new SimulatorConfigError(`invalid incoming call: callId ${callId} is already in use`);
   }
   const requestedModalities = parsed.data.requestedModalities ?? ['audio', 'video'];
-  const call: SimulatedCall = {
-    id: callId,
-    kind: 'p2p',
-    flow: 'incoming',
-    direction: 'incoming',
+  const call = p2pCallTo(deps, {
+    callId,
     state: 'incoming',
-    deleted: false,
     callbackUri: botUrl,
-    source: participantInfo(caller),
-    targets: [
-      { ...participantInfo(deps.botIdentity), '@odata.type': '#microsoft.graph.invitationParticipantInfo' },
-    ],
+    caller,
+    callee: deps.botIdentity,
     requestedModalities,
     activeModalities: [],
-    tenantId: deps.tenantId,
-    callChainId: randomUUID(),
-    myParticipantId: randomUUID(),
-    participants: [],
-    rosterSequenceNumber: 0,
-    operations: [],
-    version: 1,
-    createdAt: new Date(),
-  };
-  call.participants.push(
-    makeParticipant(randomUUID(), caller, requestedModalities),
-    makeParticipant(call.myParticipantId, deps.botIdentity, requestedModalities, { firstSourceId: 10 }),
-  );
+  });
   deps.store.add(call);
   deps.notifier.post([incomingNotification(call)]);
   return { callId };
@@ -121,33 +145,15 @@ export function placeAnsweredCall(deps: CallingDeps, options: AnsweredCallOption
   }
   const answeredBy = parsed.data.answeredBy ?? deps.botIdentity;
   const requestedModalities = parsed.data.requestedModalities ?? ['audio'];
-  const call: SimulatedCall = {
-    id: callId,
-    kind: 'p2p',
-    flow: 'incoming',
-    direction: 'incoming',
+  const call = p2pCallTo(deps, {
+    callId,
     state: 'established',
-    deleted: false,
     callbackUri,
-    source: participantInfo(caller),
-    targets: [
-      { ...participantInfo(answeredBy), '@odata.type': '#microsoft.graph.invitationParticipantInfo' },
-    ],
+    caller,
+    callee: answeredBy,
     requestedModalities,
     activeModalities: [...requestedModalities],
-    tenantId: deps.tenantId,
-    callChainId: randomUUID(),
-    myParticipantId: randomUUID(),
-    participants: [],
-    rosterSequenceNumber: 0,
-    operations: [],
-    version: 1,
-    createdAt: new Date(),
-  };
-  call.participants.push(
-    makeParticipant(randomUUID(), caller, requestedModalities),
-    makeParticipant(call.myParticipantId, answeredBy, requestedModalities, { firstSourceId: 10 }),
-  );
+  });
   deps.store.add(call);
   return { callId };
 }
