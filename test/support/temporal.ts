@@ -5,54 +5,64 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { resolveTemporalCli, resolveTimeSkippingServer } from '../../src/temporal/binaries.js';
-import { searchAttributeArgs } from '../../src/temporal/dev-server.js';
+import { resolveTimeSkippingServer } from '../../src/temporal/binaries.js';
+import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { getFreePort } from '../../src/temporal/ports.js';
-import { handoffSearchAttributes } from '../../src/temporal/search-attributes.js';
 
 /** A dev-server environment that also knows its UI; `teardown()` stops the server and deletes its data. */
 export type LocalTemporalEnvironment = TestWorkflowEnvironment & { readonly uiUrl: string };
 
 /**
+ * How long a test waits for a dev server to accept requests. `TestWorkflowEnvironment.createLocal`
+ * allows about 5 s, which a busy 2-core machine exceeded (load average ~10 beside a soak); the
+ * default here is generous, and `HANDOFF_TEST_SERVER_START_MS` raises it further.
+ */
+export function devServerStartTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const configured = env.HANDOFF_TEST_SERVER_START_MS;
+  if (configured === undefined || configured.trim() === '') return 90_000;
+  const value = Number(configured);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(
+      `HANDOFF_TEST_SERVER_START_MS must be a positive number of milliseconds, got "${configured}"`,
+    );
+  }
+  return value;
+}
+
+/**
  * A full Temporal dev server (`temporal server start-dev`) on 127.0.0.1 with the Handoff search
  * attributes registered, its UI enabled and its SQLite data in a fresh temp folder.
  *
- * Path chosen: `TestWorkflowEnvironment.createLocal` with an `existing-path` executable. Its start-up
- * wait is fixed (50 connection attempts 100 ms apart, about 5 s), which the design notes feared is too
- * short on a busy 2-core machine. Measured here it came up in 43 of 43 direct starts: 0.25-1 s when quiet
- * or beside a `tsc` loop, at most 5.2 s at load averages of 5-14 (CPU hogs, `tsc` and four parallel
- * starts); and in every run of the test suite, also under load. Two caveats of
- * this path: the SDK leaves the server running if that wait fails or if the test process is SIGKILLed
- * (no parent-death handling), and the server's warnings go straight to the test output. If start-up
- * ever flakes, switch this function to `startDevServer` (src/temporal/dev-server.ts: 60 s readiness
- * wait, kills the server when the parent dies) plus `TestWorkflowEnvironment.createFromExistingServer`.
+ * The server is started by `startDevServer` (src/temporal/dev-server.ts: readiness means the namespace
+ * and every search attribute are served, with a configurable deadline, and the server dies with this
+ * process), then the SDK attaches with `createFromExistingServer`. `teardown()` stops both.
  */
 export async function startLocalTemporal(): Promise<LocalTemporalEnvironment> {
-  const executable: string = resolveTemporalCli();
   const dataDir: string = mkdtempSync(join(tmpdir(), 'handoff-temporal-'));
   const removeData = (): void => rmSync(dataDir, { recursive: true, force: true });
+  let server: DevServer | undefined;
   try {
-    const uiPort: number = await getFreePort();
-    const env: TestWorkflowEnvironment = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: executable },
-        ip: '127.0.0.1',
-        port: await getFreePort(),
-        ui: true,
-        uiPort,
-        dbFilename: join(dataDir, 'temporal.db'),
-        log: { format: 'pretty', level: 'warn' },
-        // The UI would otherwise fetch a news feed from the internet.
-        extraArgs: [...searchAttributeArgs(handoffSearchAttributes), '--ui-disable-news-fetch'],
-      },
+    server = await startDevServer({
+      dbFile: join(dataDir, 'temporal.db'),
+      startTimeoutMs: devServerStartTimeoutMs(),
     });
-    const stopServer: () => Promise<void> = env.teardown.bind(env);
+    const env: TestWorkflowEnvironment = await TestWorkflowEnvironment.createFromExistingServer({
+      address: server.address,
+      namespace: server.namespace,
+    });
+    const running: DevServer = server;
+    const closeEnvironment: () => Promise<void> = env.teardown.bind(env);
     env.teardown = async (): Promise<void> => {
-      await stopServer();
-      removeData();
+      try {
+        await closeEnvironment();
+      } finally {
+        await running.stop();
+        removeData();
+      }
     };
-    return Object.assign(env, { uiUrl: `http://127.0.0.1:${uiPort}` });
+    return Object.assign(env, { uiUrl: running.uiUrl });
   } catch (error) {
+    await server?.stop();
     removeData();
     throw error;
   }
@@ -64,10 +74,19 @@ export async function startLocalTemporal(): Promise<LocalTemporalEnvironment> {
  * client waits on an update and is slated for deprecation, so end-to-end tests belong on the dev server.
  */
 export async function startTimeSkippingTemporal(): Promise<TestWorkflowEnvironment> {
-  return await TestWorkflowEnvironment.createTimeSkipping({
-    server: {
-      executable: { type: 'existing-path', path: resolveTimeSkippingServer() },
-      port: await getFreePort(),
-    },
-  });
+  // The SDK gives this server a fixed start-up wait of a few seconds and has no option to raise it:
+  // on a loaded machine a start can miss it, so try again (on a new port) before failing.
+  const attempts = 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({
+        server: {
+          executable: { type: 'existing-path', path: resolveTimeSkippingServer() },
+          port: await getFreePort(),
+        },
+      });
+    } catch (error) {
+      if (attempt >= attempts || !/did not start|timed out|ECONNREFUSED/i.test(String(error))) throw error;
+    }
+  }
 }
