@@ -313,7 +313,10 @@ describe('keep-alive', () => {
     const forCall = (id: string) => keepAlives().filter((request) => request.path.includes(`/${id}/`));
     expect(forCall(callId).length).toBeGreaterThanOrEqual(1);
     expect(forCall(result!.groupCallId!).length).toBeGreaterThanOrEqual(1);
-    expect(forCall(callId).every((request) => request.status === 200)).toBe(true);
+    // Graph ends the P2P call when the transfer takes effect: a keep-alive round already under way
+    // then finds it gone (404), which ends keep-alive for that call. Any other answer is a fault.
+    expect(forCall(callId).some((request) => request.status === 200)).toBe(true);
+    expect(forCall(callId).every((request) => request.status === 200 || request.status === 404)).toBe(true);
     expect(forCall(result!.groupCallId!).every((request) => request.status === 200)).toBe(true);
     expect(stack.sim.getCall(result!.groupCallId!)?.lastKeepAliveAt).toBeInstanceOf(Date);
     const ours = [...forCall(callId), ...forCall(result!.groupCallId!)];
