@@ -116,7 +116,22 @@ const operationResponses = {
 
 const security = [{ bearerAuth: [] }];
 
+const healthSchema = z.object({ status: z.string() });
+
 export const apiRouteSchemas = {
+  liveness: {
+    summary: 'The process serves HTTP',
+    tags: ['health'],
+    response: { 200: json('Alive', healthSchema) },
+  },
+  readiness: {
+    summary: 'The process can do its job: Temporal answers',
+    tags: ['health'],
+    response: {
+      200: json('Ready', healthSchema),
+      503: error('Temporal does not answer: not ready'),
+    },
+  },
   startTransfer: {
     summary: 'Transfer a P2P call into a meeting or a group call',
     tags: ['transfers'],
