@@ -2,12 +2,14 @@
 // (what Graph and the internet reach) serves notifications and health only; the API has its own
 // listener, needs one of the configured bearer tokens, refuses to start unauthenticated with a
 // tenant, and its error bodies carry nothing private. Real HTTP, real Temporal dev server.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/env.js';
 import { getFreePort } from '../src/temporal/ports.js';
+import { projectRoot } from '../src/temporal/project-root.js';
 import { buildApiServer } from '../src/webhook/index.js';
 import { sharedHandoffStack } from './support/handoff-stack.js';
 import { testCaller } from './support/webhook-fixtures.js';
@@ -257,5 +259,74 @@ describe('the API listener', () => {
       for (const secret of secrets) expect(answer.text.toLowerCase()).not.toContain(secret.toLowerCase());
       expect(answer.text).not.toMatch(/\bat .+:\d+:\d+|node_modules|\/src\/|\.ts\b/);
     }
+  });
+});
+
+describe("src/bin/webhook.ts (docker-compose's webhook process)", () => {
+  it('listens on both addresses, prints both URLs, and keeps the API off the public one', async () => {
+    const [port, apiPort] = [await getFreePort(), await getFreePort()];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/webhook.ts'], {
+      cwd: projectRoot(),
+      env: {
+        PATH: process.env.PATH,
+        TEMPORAL_ADDRESS: stack.config.temporal.address,
+        TEMPORAL_NAMESPACE: stack.config.temporal.namespace,
+        SIMULATOR_URL: stack.sim.url,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        HANDOFF_API_PORT: String(apiPort),
+        HANDOFF_API_TOKEN: TOKENS.join(','),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('ready') && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(output).toContain(`webhook (public: notifications and health) on http://127.0.0.1:${port}`);
+      expect(output).toContain(`API on http://127.0.0.1:${apiPort}`);
+      expect(output).toContain(`http://127.0.0.1:${apiPort}/openapi.json`);
+      expect(output).toContain('bearer token required (2 accepted)');
+
+      const publicAnswer = await send(`http://127.0.0.1:${port}/api/transfers/transfer-x`, {
+        token: TOKENS[0],
+      });
+      expect(publicAnswer.status).toBe(404);
+      const apiAnswer = await send(`http://127.0.0.1:${apiPort}/api/transfers/transfer-${randomUUID()}`, {
+        token: TOKENS[1],
+      });
+      expect(apiAnswer.status, apiAnswer.text).toBe(404);
+      expect(apiAnswer.body.error.code).toBe('transfer_not_found');
+      expect((await send(`http://127.0.0.1:${apiPort}/api/transfers/transfer-x`)).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('refuses to start with a tenant and no API token, naming both settings', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/webhook.ts'], {
+      cwd: projectRoot(),
+      env: { PATH: process.env.PATH, ...tenant, TEMPORAL_ADDRESS: stack.config.temporal.address },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toContain('HANDOFF_API_TOKEN is required in tenant mode');
+    expect(output).toContain('HANDOFF_API_UNSAFE_NO_AUTH=true');
   });
 });
