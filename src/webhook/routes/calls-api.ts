@@ -273,7 +273,8 @@ export async function callsApiRoutes(
             memo,
             typedSearchAttributes,
             staticSummary: describeCallRequest(started.request),
-            // A call that failed to start may be tried again under the same id; a running or ended one may not.
+            // A call that failed may be tried again under the same id with a new Idempotency-Key (the same
+            // key answers the failed run: startOnce); a running or ended one may not.
             workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
           }),
         );
