@@ -18,4 +18,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
+# The webhook's public listener (PORT) and its API listener (HANDOFF_API_PORT).
+EXPOSE 3978 3979
 CMD ["node", "dist/src/bin/worker.js"]

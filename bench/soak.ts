@@ -157,7 +157,7 @@ interface StartAnswer {
  */
 async function startTransfer(
   stack: HandoffTestStack,
-  webhookUrl: string,
+  apiUrl: string,
   callId: string,
   invitee: IdentitySet,
 ): Promise<StartAnswer> {
@@ -172,7 +172,7 @@ async function startTransfer(
   let last = '';
   for (let attempt = 1; attempt <= 10; attempt++) {
     try {
-      const response = await fetch(`${webhookUrl}/api/transfers`, {
+      const response = await fetch(`${apiUrl}/api/transfers`, {
         method: 'POST',
         headers: { authorization: `Bearer ${stack.apiToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ callId, invitee, target: seedMeetingTarget, timeouts: soakTimeouts }),
@@ -256,6 +256,7 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       await Promise.all(replicas.map((replica) => replica.stop()));
     });
     const webhookUrls = [stack.webhookUrl, ...replicas.map((replica) => replica.url)];
+    const apiUrls = [stack.apiUrl, ...replicas.map((replica) => replica.apiUrl)];
     log(
       `simulator ${sim.url}, webhooks ${webhookUrls.join(' ')} (JWT verification on), task queue ${stack.taskQueue}`,
     );
@@ -321,7 +322,7 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       // incoming-call policy would start a transfer with the default waits (see soakTimeouts).
       const { callId } = await sim.placeIncomingCall({ botUrl: receiver.callbackUrl(), caller });
       const workflowId = transferWorkflowId(callId);
-      const answer = await startTransfer(stack, webhookUrls[index % webhookUrls.length]!, callId, caller);
+      const answer = await startTransfer(stack, apiUrls[index % apiUrls.length]!, callId, caller);
       lastPlacedAt = Date.now();
       if (!answer.started) {
         closed += 1;

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { getFreePort } from '../src/temporal/ports.js';
-import { buildWebhookServer } from '../src/webhook/index.js';
+import { buildApiServer } from '../src/webhook/index.js';
 import type { BotCallStatus } from '../src/webhook/routes/calls-api.js';
 import type { CallRequest } from '../src/workflows/bot-call-types.js';
 import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
@@ -104,7 +104,7 @@ describe('a group call held by the bot', () => {
   it('runs an operation once per Idempotency-Key: a retry answers the same outcome, Graph sees one invite', async () => {
     const before = invitesTo(call.callId).length;
     const invite = () =>
-      fetch(`${stack.webhookUrl}/api/bot-calls/${call.workflowId}/invitations`, {
+      fetch(`${stack.apiUrl}/api/bot-calls/${call.workflowId}/invitations`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${stack.apiToken}`,
@@ -205,8 +205,9 @@ describe('a P2P call held by the bot', () => {
       request: { kind: 'p2p', target: john.identity, media: { kind: 'none' } },
       id,
     });
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('bot_call_exists');
+    // The id names the call as an Idempotency-Key would: another request under it is refused.
+    expect(again.status).toBe(422);
+    expect(again.body.error.code).toBe('idempotency_key_reused');
 
     const answer = await stack.api(`/api/bot-calls/${call.workflowId}/invitations`, {
       participants: [user1],
@@ -268,7 +269,7 @@ describe('requests the API refuses before Temporal', () => {
   });
 
   it('needs the API token', async () => {
-    const response = await fetch(`${stack.webhookUrl}/api/bot-calls/call-anything`);
+    const response = await fetch(`${stack.apiUrl}/api/bot-calls/call-anything`);
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
   });
@@ -278,7 +279,7 @@ describe('while Temporal cannot be reached', () => {
   it('answers 503 with Retry-After, so the caller retries later', async () => {
     // Nothing listens on this port: every Temporal call fails as when the server is down.
     const connection = Connection.lazy({ address: `127.0.0.1:${await getFreePort()}` });
-    const webhook = buildWebhookServer({
+    const webhook = buildApiServer({
       temporal: new Client({ connection, namespace: 'default' }),
       taskQueue: 'unreachable',
       namespace: 'default',

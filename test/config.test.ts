@@ -16,6 +16,8 @@ const tenant = {
   GRAPH_CLIENT_ID: '8a34a46b-3d17-4adc-8dce-dc4e7d572698',
   GRAPH_CLIENT_SECRET: 'secret',
   PUBLIC_BASE_URL: 'https://bot.contoso.com/',
+  // Tenant mode needs an API token (test/api-access.test.ts).
+  HANDOFF_API_TOKEN: 'api-token',
 };
 
 describe('loadConfig', () => {

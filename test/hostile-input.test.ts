@@ -20,10 +20,12 @@ import { type CryptoKey, exportSPKI, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNotifications } from '../src/graph/index.js';
 import {
+  buildApiServer,
   buildWebhookServer,
   DEFAULT_BODY_LIMIT_BYTES,
   MAX_JSON_DEPTH,
   parseTransferRequest,
+  type WebhookDeps,
 } from '../src/webhook/index.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
 import type { TransferTarget } from '../src/workflows/types.js';
@@ -241,6 +243,13 @@ interface Answer {
 let tokens: Record<TokenName, string>;
 let webhookUrl: string;
 let webhookPort: number;
+let api: FastifyInstance;
+/** The transfers API has its own listener (issue 9.2): /api/transfers rows go there. */
+let apiPort: number;
+
+function portFor(path: string): number {
+  return path.startsWith('/api/transfers') ? apiPort : webhookPort;
+}
 
 function authorizationFor(auth: Auth): string | undefined {
   if (auth === 'none') return undefined;
@@ -270,7 +279,7 @@ async function send(request: HostileRequest): Promise<Answer> {
 
   if (request.via === 'fetch') {
     const payload = body === undefined ? undefined : Buffer.from(body);
-    const response = await fetch(`${webhookUrl}${path}`, {
+    const response = await fetch(`http://127.0.0.1:${portFor(path)}${path}`, {
       method,
       headers,
       ...(payload === undefined
@@ -298,7 +307,7 @@ async function send(request: HostileRequest): Promise<Answer> {
     const outgoing = httpRequest(
       {
         host: '127.0.0.1',
-        port: webhookPort,
+        port: portFor(path),
         method,
         path,
         agent: false,
@@ -1286,7 +1295,7 @@ beforeAll(async () => {
     workflowsPath: fileURLToPath(new URL('./support/workflows/webhook-recorder.ts', import.meta.url)),
   });
   workerRun = worker.run();
-  webhook = buildWebhookServer({
+  const deps: WebhookDeps = {
     temporal: temporal.client,
     taskQueue,
     namespace,
@@ -1302,9 +1311,13 @@ beforeAll(async () => {
     },
     apiToken: API_TOKEN,
     logger: false,
-  });
+  };
+  webhook = buildWebhookServer(deps);
   await webhook.listen({ host: '127.0.0.1', port: 0 });
   webhookPort = (webhook.server.address() as AddressInfo).port;
+  api = buildApiServer(deps);
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  apiPort = (api.server.address() as AddressInfo).port;
   webhookUrl = `http://127.0.0.1:${webhookPort}`;
   await Promise.all([SENTINEL_CALL_ID, CANARY_CALL_ID, FUZZ_CALL_ID].map(startRecorder));
   workflowsBefore = await eventually('the three transfers in visibility', async () => {
@@ -1315,6 +1328,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await webhook?.close();
+  await api?.close();
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await workerRun;
   await keyServer?.stop();

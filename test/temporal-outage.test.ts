@@ -17,7 +17,7 @@ import type { TemporalSettings } from '../src/config/env.js';
 import { connectClient, connectWorker } from '../src/temporal/connection.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
 import { getFreePort } from '../src/temporal/ports.js';
-import { buildWebhookServer } from '../src/webhook/index.js';
+import { buildApiServer, buildWebhookServer, type WebhookDeps } from '../src/webhook/index.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
 import {
   callStateBody,
@@ -50,6 +50,8 @@ let key: TestSigningKey;
 let keyServer: KeyServer;
 let webhook: FastifyInstance;
 let webhookUrl: string;
+let api: FastifyInstance;
+let apiUrl: string;
 
 function startServer(): Promise<DevServer> {
   return startDevServer({ port, dbFile, namespace: NAMESPACE });
@@ -76,7 +78,7 @@ beforeAll(async () => {
     workflowsPath: fileURLToPath(new URL('./support/workflows/webhook-recorder.ts', import.meta.url)),
   });
   workerRun = worker.run();
-  webhook = buildWebhookServer({
+  const deps: WebhookDeps = {
     temporal: client,
     taskQueue,
     namespace: NAMESPACE,
@@ -86,13 +88,19 @@ beforeAll(async () => {
     notificationAuth: { jwksUrl: keyServer.jwksUrl, issuers: [ISSUER], audience: BOT_APP_ID },
     apiToken: API_TOKEN,
     logger: false,
-  });
+  };
+  webhook = buildWebhookServer(deps);
   await webhook.listen({ host: '127.0.0.1', port: 0 });
   webhookUrl = `http://127.0.0.1:${(webhook.server.address() as AddressInfo).port}`;
+  // The transfers API has its own listener (issue 9.2).
+  api = buildApiServer(deps);
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  apiUrl = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   await webhook?.close();
+  await api?.close();
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await workerRun;
   await Promise.all([workerConnection?.close(), client?.connection.close(), keyServer?.stop()]);
@@ -113,7 +121,7 @@ describe('while Temporal is down and after it comes back', () => {
   it('answers 503 with Retry-After, is live but not ready, then recovers on the same client', async () => {
     const callId = randomUUID();
     const started = await post(
-      `${webhookUrl}/api/transfers`,
+      `${apiUrl}/api/transfers`,
       {
         callId,
         target: { kind: 'joinMeetingId', joinMeetingId: '1234567890' },

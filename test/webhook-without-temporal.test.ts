@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { getFreePort } from '../src/temporal/ports.js';
 import {
+  buildApiServer,
   buildWebhookServer,
   createNotificationVerifier,
   NotificationAuthError,
@@ -43,6 +44,7 @@ let connection: Connection;
 let temporal: Client;
 let ownKeysWebhook: FastifyInstance;
 let ownKeysUrl: string;
+let ownKeysWebhookDeps: WebhookDeps;
 let simWebhook: FastifyInstance;
 let simWebhookUrl: string;
 
@@ -66,7 +68,7 @@ beforeAll(async () => {
     incomingCallPolicy: { defaultTarget },
     logger: false,
   } as const;
-  [ownKeysWebhook, ownKeysUrl] = await listen({
+  ownKeysWebhookDeps = {
     ...common,
     botAppId: BOT_APP_ID,
     notificationAuth: {
@@ -74,7 +76,8 @@ beforeAll(async () => {
       issuers: [ISSUER],
       audience: BOT_APP_ID,
     },
-  });
+  };
+  [ownKeysWebhook, ownKeysUrl] = await listen(ownKeysWebhookDeps);
   [simWebhook, simWebhookUrl] = await listen({
     ...common,
     botAppId: sim.botAppId,
@@ -204,14 +207,22 @@ describe('while Temporal is unreachable', () => {
     const ready = await get(`${ownKeysUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body.error.code).toBe('temporal_unavailable');
-    const status = await get(`${ownKeysUrl}/api/transfers/transfer-${randomUUID()}`);
-    expect(status.status).toBe(503);
-    const start = await post(`${ownKeysUrl}/api/transfers`, {
-      callId: randomUUID(),
-      target: defaultTarget,
-      invitee: { user: { id: 'caller' } },
-    });
-    expect(start.status).toBe(503);
+    // The transfers API has its own listener (issue 9.2), on the same unreachable Temporal.
+    const api = buildApiServer(ownKeysWebhookDeps);
+    try {
+      await api.listen({ host: '127.0.0.1', port: 0 });
+      const apiUrl = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+      const status = await get(`${apiUrl}/api/transfers/transfer-${randomUUID()}`);
+      expect(status.status).toBe(503);
+      const start = await post(`${apiUrl}/api/transfers`, {
+        callId: randomUUID(),
+        target: defaultTarget,
+        invitee: { user: { id: 'caller' } },
+      });
+      expect(start.status).toBe(503);
+    } finally {
+      await api.close();
+    }
   });
 
   it('acknowledges an incoming call with 202 and a log line, asking Temporal nothing, when no target is configured', async () => {

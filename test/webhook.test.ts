@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
-import { buildWebhookServer } from '../src/webhook/index.js';
+import { buildApiServer, buildWebhookServer, type WebhookDeps } from '../src/webhook/index.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
 import type { TransferInput, TransferTarget } from '../src/workflows/types.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
@@ -48,6 +48,8 @@ let worker: Worker;
 let workerRun: Promise<void>;
 let webhook: FastifyInstance;
 let webhookUrl: string;
+let api: FastifyInstance;
+let apiUrl: string;
 /** The dev server's namespace (the SDK's default when the environment does not name one). */
 let namespace: string;
 
@@ -61,7 +63,7 @@ beforeAll(async () => {
     workflowsPath: fileURLToPath(new URL('./support/workflows/webhook-recorder.ts', import.meta.url)),
   });
   workerRun = worker.run();
-  webhook = buildWebhookServer({
+  const deps: WebhookDeps = {
     temporal: temporal.client,
     taskQueue,
     namespace,
@@ -78,13 +80,19 @@ beforeAll(async () => {
     bodyLimitBytes: 16 * 1024,
     apiToken: API_TOKEN,
     logger: false,
-  });
+  };
+  webhook = buildWebhookServer(deps);
   await webhook.listen({ host: '127.0.0.1', port: 0 });
   webhookUrl = `http://127.0.0.1:${(webhook.server.address() as AddressInfo).port}`;
+  // The transfers API has its own listener (issue 9.2).
+  api = buildApiServer(deps);
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  apiUrl = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   await webhook?.close();
+  await api?.close();
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await workerRun;
   await Promise.all([sim?.stop(), receiver?.stop()]);
@@ -122,7 +130,7 @@ async function workflowExists(workflowId: string): Promise<boolean> {
 /** Starts a stand-in transfer through the API and waits until it runs. */
 async function startTransfer(callId = randomUUID(), target: TransferTarget = defaultTarget): Promise<string> {
   const started = await post(
-    `${webhookUrl}/api/transfers`,
+    `${apiUrl}/api/transfers`,
     { callId, target, invitee: testCaller },
     { token: API_TOKEN },
   );
@@ -258,7 +266,7 @@ describe('callbacks at /api/calls/:workflowId', () => {
       );
     expect(states).toEqual(['incoming', 'establishing', 'established', 'terminated', 'deleted']);
 
-    const status = await get(`${webhookUrl}/api/transfers/${workflowId}`, API_TOKEN);
+    const status = await get(`${apiUrl}/api/transfers/${workflowId}`, API_TOKEN);
     expect(status.status).toBe(200);
     expect(status.body).toMatchObject({
       workflowId,
@@ -436,7 +444,7 @@ describe('transfers API', () => {
     const callId = randomUUID();
     const workflowId = `transfer-${callId}`;
     const started = await post(
-      `${webhookUrl}/api/transfers`,
+      `${apiUrl}/api/transfers`,
       {
         callId,
         target: { kind: 'joinMeetingId', joinMeetingId: '1234567890', passcode: 'secret' },
@@ -467,14 +475,14 @@ describe('transfers API', () => {
     });
 
     const again = await post(
-      `${webhookUrl}/api/transfers`,
+      `${apiUrl}/api/transfers`,
       { callId, target: defaultTarget, invitee: testCaller },
       { token: API_TOKEN },
     );
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('transfer_exists');
 
-    const running = await get(`${webhookUrl}/api/transfers/${workflowId}`, API_TOKEN);
+    const running = await get(`${apiUrl}/api/transfers/${workflowId}`, API_TOKEN);
     expect(running.status).toBe(200);
     expect(running.body).toMatchObject({
       workflowId,
@@ -484,18 +492,18 @@ describe('transfers API', () => {
       snapshot: { phase: 'answering', result: { p2pCallId: callId }, notificationsSeen: 0 },
     });
 
-    const cancel = await post(`${webhookUrl}/api/transfers/${workflowId}/cancel`, undefined, {
+    const cancel = await post(`${apiUrl}/api/transfers/${workflowId}/cancel`, undefined, {
       token: API_TOKEN,
       contentType: null,
     });
     expect(cancel.status).toBe(202);
     const cancelled = await eventually('the cancellation', async () => {
-      const answer = await get(`${webhookUrl}/api/transfers/${workflowId}`, API_TOKEN);
+      const answer = await get(`${apiUrl}/api/transfers/${workflowId}`, API_TOKEN);
       return answer.body.status === 'RUNNING' ? undefined : answer;
     });
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', failure: { message: expect.any(String) } });
 
-    const cancelAgain = await post(`${webhookUrl}/api/transfers/${workflowId}/cancel`, undefined, {
+    const cancelAgain = await post(`${apiUrl}/api/transfers/${workflowId}/cancel`, undefined, {
       token: API_TOKEN,
       contentType: null,
     });
@@ -505,7 +513,7 @@ describe('transfers API', () => {
   it('shows a failed transfer with its failure and the result it failed with', async () => {
     const workflowId = await startTransfer(randomUUID(), { ...defaultTarget, subject: FAIL_AT_ONCE_SUBJECT });
     const failed = await eventually('the failure', async () => {
-      const answer = await get(`${webhookUrl}/api/transfers/${workflowId}`, API_TOKEN);
+      const answer = await get(`${apiUrl}/api/transfers/${workflowId}`, API_TOKEN);
       return answer.body.status === 'FAILED' ? answer : undefined;
     });
     expect(failed.body).toMatchObject({
@@ -517,18 +525,18 @@ describe('transfers API', () => {
 
   it('answers 404 for unknown transfers and 401 without the API token', async () => {
     const unknownId = `transfer-${randomUUID()}`;
-    expect((await get(`${webhookUrl}/api/transfers/${unknownId}`, API_TOKEN)).status).toBe(404);
-    const cancel = await post(`${webhookUrl}/api/transfers/${unknownId}/cancel`, undefined, {
+    expect((await get(`${apiUrl}/api/transfers/${unknownId}`, API_TOKEN)).status).toBe(404);
+    const cancel = await post(`${apiUrl}/api/transfers/${unknownId}/cancel`, undefined, {
       token: API_TOKEN,
       contentType: null,
     });
     expect(cancel.status).toBe(404);
     expect(cancel.body.error.code).toBe('transfer_not_found');
 
-    const noToken = await get(`${webhookUrl}/api/transfers/${unknownId}`);
+    const noToken = await get(`${apiUrl}/api/transfers/${unknownId}`);
     expect(noToken.status).toBe(401);
     const wrongToken = await post(
-      `${webhookUrl}/api/transfers`,
+      `${apiUrl}/api/transfers`,
       { callId: randomUUID(), target: defaultTarget, invitee: testCaller },
       { token: 'guess' },
     );
@@ -558,7 +566,7 @@ describe('transfers API', () => {
   ])('answers 400 naming the field for %s, starting nothing', async (_, fields, field) => {
     const callId = randomUUID();
     const body = { ...(field === 'callId' ? {} : { callId }), ...fields };
-    const response = await post(`${webhookUrl}/api/transfers`, body, { token: API_TOKEN });
+    const response = await post(`${apiUrl}/api/transfers`, body, { token: API_TOKEN });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('invalid_transfer_request');
     expect(response.body.error.message).toContain(`${field}:`);

@@ -9,16 +9,19 @@
  * concurrently. A transfer's callbackUri names the replica that started it, so spreading the
  * starts over N replicas gives the simulator N delivery lanes.
  */
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { webhookDepsFor } from '../../src/app/webhook.js';
 import { loadConfig } from '../../src/config/env.js';
 import { getFreePort } from '../../src/temporal/ports.js';
-import { buildWebhookServer } from '../../src/webhook/index.js';
+import { buildApiServer, buildWebhookServer } from '../../src/webhook/index.js';
 import type { HandoffTestStack } from '../../test/support/handoff-stack.js';
 
 export interface WebhookReplica {
   /** http://127.0.0.1:<port>, also its PUBLIC_BASE_URL. */
   url: string;
+  /** Its API listener (issue 9.2), where transfers are started. */
+  apiUrl: string;
   stop(): Promise<void>;
 }
 
@@ -40,13 +43,25 @@ export async function startWebhookReplicas(
         PORT: String(port),
         PUBLIC_BASE_URL: url,
         HANDOFF_API_TOKEN: stack.apiToken,
+        HANDOFF_API_PORT: '0',
         SIMULATOR_URL: stack.sim.url,
       });
-      const webhook: FastifyInstance = buildWebhookServer(
-        webhookDepsFor(config, stack.client, { simulator: stack.sim, logger: false }),
-      );
+      const deps = webhookDepsFor(config, stack.client, { simulator: stack.sim, logger: false });
+      const webhook: FastifyInstance = buildWebhookServer(deps);
       await webhook.listen({ host: '127.0.0.1', port });
-      replicas.push({ url, stop: () => webhook.close() });
+      const api: FastifyInstance = buildApiServer(deps);
+      try {
+        await api.listen({ host: '127.0.0.1', port: 0 });
+      } catch (error) {
+        await webhook.close();
+        throw error;
+      }
+      const apiUrl = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+      replicas.push({
+        url,
+        apiUrl,
+        stop: async () => void (await Promise.all([webhook.close(), api.close()])),
+      });
     }
     return replicas;
   } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * Starts Handoff's services in one process: the embedded Temporal dev server (unless
  * TEMPORAL_ADDRESS points elsewhere), the Graph simulator (unless a tenant is configured),
- * the worker and the webhook. `npm start` runs this; so do the end-to-end tests.
+ * the worker, the public webhook and the API. `npm start` runs this; so do the end-to-end tests.
  */
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
@@ -9,9 +9,9 @@ import type { HandoffConfig } from '../config/env.js';
 import { type GraphSimulator, startSimulator } from '../simulator/index.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { type DevServer, startDevServer } from '../temporal/dev-server.js';
-import { buildWebhookServer } from '../webhook/index.js';
 import { createHandoffWorker } from '../worker/worker.js';
 import { graphClientFor } from './graph.js';
+import { describeListeners, startListeners } from './servers.js';
 import { webhookDepsFor } from './webhook.js';
 
 export interface StackOptions {
@@ -28,7 +28,10 @@ export interface Stack {
   config: HandoffConfig;
   temporalAddress: string;
   uiUrl?: string;
+  /** The public listener: Graph's notifications and health. */
   webhookUrl: string;
+  /** The API listener: transfers, bot calls, OpenAPI. */
+  apiUrl: string;
   simulator?: GraphSimulator;
   client: Client;
   worker?: Worker;
@@ -88,25 +91,24 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
       report(`worker polling task queue ${config.temporal.taskQueue}`);
     }
 
-    const webhook = buildWebhookServer(
+    const listeners = await startListeners(
+      config,
       webhookDepsFor(config, client, {
         ...(simulator ? { simulator } : {}),
         ...(uiUrl ? { temporalUiUrl: uiUrl } : {}),
         logger: options.logger ?? true,
       }),
     );
-    await webhook.listen({ host: config.webhook.host, port: config.webhook.port });
-    stops.push(() => webhook.close());
-    const address = webhook.server.address();
-    const webhookPort = typeof address === 'object' && address ? address.port : config.webhook.port;
-    const webhookUrl = `http://${config.webhook.host === '0.0.0.0' ? '127.0.0.1' : config.webhook.host}:${webhookPort}`;
-    report(`webhook on ${webhookUrl} (Graph calls back ${config.webhook.publicBaseUrl}/api/calls)`);
+    stops.push(() => listeners.close());
+    for (const line of describeListeners(config, listeners)) report(line);
+    const { webhookUrl, apiUrl } = listeners;
 
     return {
       config,
       temporalAddress,
       ...(uiUrl ? { uiUrl } : {}),
       webhookUrl,
+      apiUrl,
       ...(simulator ? { simulator } : {}),
       client,
       ...(worker ? { worker } : {}),

@@ -35,7 +35,7 @@ export function webhookDepsFor(
     incomingCallPolicy: config.defaultTarget ? { defaultTarget: config.defaultTarget } : {},
     notificationAuth,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
-    ...(config.webhook.apiToken ? { apiToken: config.webhook.apiToken } : {}),
+    ...(config.api.tokens.length > 0 ? { apiToken: config.api.tokens } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   };
 }

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     console.log('[handoff] try it: npm run demo');
   }
   console.log(
-    `[handoff] ready: webhook ${stack.webhookUrl}/api/calls, transfers API ${stack.webhookUrl}/api/transfers`,
+    `[handoff] ready: webhook ${stack.webhookUrl}/api/calls, API ${stack.apiUrl}/api/transfers (OpenAPI ${stack.apiUrl}/openapi.json)`,
   );
 
   let stopping = false;

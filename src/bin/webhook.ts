@@ -1,24 +1,28 @@
-/** The webhook alone (docker-compose's `webhook` service): Graph notifications and the transfers API. */
+/**
+ * The webhook alone (docker-compose's `webhook` service): the public listener for Graph's
+ * notifications and the API listener for other services (src/app/servers.ts).
+ */
+import { describeListeners, startListeners } from '../app/servers.js';
 import { prepareStandalone } from '../app/standalone.js';
 import { webhookDepsFor } from '../app/webhook.js';
 import { ConfigError } from '../config/env.js';
 import { connectClient } from '../temporal/connection.js';
-import { buildWebhookServer } from '../webhook/index.js';
 
 async function main(): Promise<void> {
   const { config, temporalAddress: address, simulator } = await prepareStandalone('webhook');
   const client = await connectClient(config.temporal, address);
-  const webhook = buildWebhookServer(
+  const listeners = await startListeners(
+    config,
     webhookDepsFor(config, client, {
       ...(simulator ? { simulator } : {}),
       ...(config.temporal.uiUrl ? { temporalUiUrl: config.temporal.uiUrl } : {}),
       logger: { level: config.logLevel },
     }),
   );
-  await webhook.listen({ host: config.webhook.host, port: config.webhook.port });
-  console.log(`[handoff-webhook] ready on ${config.webhook.host}:${config.webhook.port}`);
+  for (const line of describeListeners(config, listeners)) console.log(`[handoff-webhook] ${line}`);
+  console.log('[handoff-webhook] ready');
   const stop = () => {
-    webhook
+    listeners
       .close()
       .then(() => client.connection.close())
       .finally(() => process.exit(0));

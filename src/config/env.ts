@@ -45,11 +45,23 @@ export interface NotificationAuthSettings {
   allowedTenantIds?: string[];
 }
 
+export interface ApiSettings {
+  host: string;
+  port: number;
+  /** Accepted bearer tokens (rotation: the old and the new one side by side). Empty: no token needed. */
+  tokens: string[];
+  /** The operator chose to run a tenant's API without a token (HANDOFF_API_UNSAFE_NO_AUTH=true). */
+  unsafeNoAuth: boolean;
+}
+
 export interface HandoffConfig {
   /** `embedded`: no tenant configured, Graph is the simulator. `tenant`: real Microsoft Graph. */
   mode: 'embedded' | 'tenant';
   temporal: TemporalSettings;
-  webhook: { host: string; port: number; publicBaseUrl: string; apiToken?: string; bodyLimitBytes: number };
+  /** The public listener: Graph's notifications and health, nothing else. */
+  webhook: { host: string; port: number; publicBaseUrl: string; bodyLimitBytes: number };
+  /** The HTTP API other services use (transfers, bot calls, OpenAPI), on its own listener. */
+  api: ApiSettings;
   /** Present in tenant mode. */
   tenant?: TenantSettings;
   /** Present in tenant mode; in embedded mode the simulator's keys are used. */
@@ -218,6 +230,38 @@ function readPublicBaseUrl(read: Reader, tenantMode: boolean, port: number): str
   return read.url('PUBLIC_BASE_URL', { https: true }) ?? read.required('PUBLIC_BASE_URL', why);
 }
 
+/**
+ * The API's listener and tokens (issue 9.2). Anyone who reaches the API can dial numbers and hang up
+ * calls, so with a tenant it needs a token unless the operator opts out by a name that says unsafe.
+ */
+function readApiSettings(read: Reader, tenantMode: boolean): ApiSettings {
+  const tokens = read.list('HANDOFF_API_TOKEN') ?? [];
+  for (const token of tokens) {
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      read.problems.push(
+        'HANDOFF_API_TOKEN must be visible ASCII tokens separated by commas (no spaces inside a token)',
+      );
+      break;
+    }
+  }
+  const unsafeText = read.text('HANDOFF_API_UNSAFE_NO_AUTH') ?? 'false';
+  if (unsafeText !== 'true' && unsafeText !== 'false') {
+    read.problems.push(`HANDOFF_API_UNSAFE_NO_AUTH must be "true" or "false", got "${unsafeText}"`);
+  }
+  const unsafeNoAuth = unsafeText === 'true';
+  if (tenantMode && tokens.length === 0 && !unsafeNoAuth) {
+    read.problems.push(
+      'HANDOFF_API_TOKEN is required in tenant mode: the API starts transfers and dials numbers. Set one or more tokens (comma-separated), or set HANDOFF_API_UNSAFE_NO_AUTH=true to run the API without authentication (unsafe)',
+    );
+  }
+  return {
+    host: read.text('HANDOFF_API_HOST') ?? '127.0.0.1',
+    port: read.port('HANDOFF_API_PORT', 3979),
+    tokens,
+    unsafeNoAuth,
+  };
+}
+
 /** Reads and checks the configuration; throws ConfigError naming every bad or missing setting. */
 export function loadConfig(env: Env = process.env): HandoffConfig {
   const read = new Reader(env);
@@ -251,7 +295,12 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     : undefined;
   const configuredTarget = read.json('HANDOFF_DEFAULT_TARGET', transferTargetSchema);
   const defaultTarget = configuredTarget ?? (tenantMode ? undefined : seedMeetingTarget);
-  const apiToken = read.text('HANDOFF_API_TOKEN');
+  const api = readApiSettings(read, tenantMode);
+  if (api.port !== 0 && api.port === port && (api.host === host || [api.host, host].includes('0.0.0.0'))) {
+    read.problems.push(
+      `HANDOFF_API_PORT (${api.port}) must differ from PORT: the API has its own listener, apart from the public webhook`,
+    );
+  }
   const bodyLimitBytes = Number(read.text('HANDOFF_BODY_LIMIT_BYTES') ?? 256 * 1024);
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes <= 0)
     read.problems.push('HANDOFF_BODY_LIMIT_BYTES must be a positive integer');
@@ -286,7 +335,8 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
       },
       ...(uiUrl ? { uiUrl } : {}),
     },
-    webhook: { host, port, publicBaseUrl, ...(apiToken ? { apiToken } : {}), bodyLimitBytes },
+    webhook: { host, port, publicBaseUrl, bodyLimitBytes },
+    api,
     ...(tenant ? { tenant } : {}),
     ...(notificationAuth ? { notificationAuth } : {}),
     ...(defaultTarget ? { defaultTarget } : {}),

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyServerOptions } from 'fastify';
 import type { MediaInfo } from '../graph/index.js';
 import type { TransferTarget } from '../workflows/types.js';
+import type { ApiTokens } from './api-token.js';
 import type { NotificationAuthOptions } from './notification-auth.js';
 
 /** What the webhook does with an incoming call that no one asked it to transfer. */
@@ -28,8 +29,11 @@ export interface WebhookDeps {
   notificationAuth: NotificationAuthOptions;
   /** Default 256 KiB. */
   bodyLimitBytes?: number;
-  /** When set, the /api/transfers API needs `Authorization: Bearer <apiToken>`. */
-  apiToken?: string;
+  /**
+   * When set, the API (buildApiServer) needs `Authorization: Bearer <token>` with one of these
+   * (several during a rotation). The public server (buildWebhookServer) serves no API route.
+   */
+  apiToken?: ApiTokens;
   logger?: FastifyServerOptions['logger'];
 }
 

@@ -12,6 +12,6 @@ export {
 } from './notification-auth.js';
 export { type DeliveryReport, isIncomingCall } from './routes/notifications.js';
 export type { TransferStatus } from './routes/transfers.js';
-export { buildWebhookServer } from './server.js';
+export { buildApiServer, buildWebhookServer, OPENAPI_PATH } from './server.js';
 export { parseTransferRequest, type TransferRequest, transferRequestSchema } from './transfer-request.js';
 export { callbackUriFor, TRANSFER_WORKFLOW_TYPE, temporalUiUrlFor } from './transfer-start.js';

@@ -1,8 +1,14 @@
 /**
- * The webhook: Graph's notifications in (verified, parsed, signalled to the owning workflow),
- * the transfers API for other services, and health endpoints. Built, not started: the caller
- * listens (src/app), tests listen on port 0.
+ * Handoff's two HTTP servers (issue 9.2), built, not started: the caller listens (src/app), tests
+ * listen on port 0.
+ *
+ * - The public webhook (`buildWebhookServer`, HOST/PORT): Graph's notifications in (verified,
+ *   parsed, signalled to the owning workflow) and health. This is what the internet sees.
+ * - The API (`buildApiServer`, HANDOFF_API_HOST/HANDOFF_API_PORT, 127.0.0.1 by default): transfers
+ *   and bot calls for other services, behind bearer tokens, its OpenAPI document, and health. It
+ *   dials numbers and hangs up calls, so it is not on the public address at all.
  */
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_BODY_LIMIT_BYTES, type WebhookDeps } from './deps.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './errors.js';
@@ -12,12 +18,16 @@ import { callsApiRoutes } from './routes/calls-api.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { transferRoutes } from './routes/transfers.js';
-import { createTemporalCaller } from './temporal-calls.js';
+import { createTemporalCaller, type TemporalCaller } from './temporal-calls.js';
 
 /** Workflow ids reach 200 characters; the default (100) would refuse valid ones. */
 const MAX_PARAM_LENGTH = 256;
 
-export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
+/** Where the API's OpenAPI 3.1 document is served. */
+export const OPENAPI_PATH = '/openapi.json';
+
+/** What both servers share: limits, the JSON parser, the one error shape, a Temporal caller. */
+function baseServer(deps: WebhookDeps): { app: FastifyInstance; temporalCalls: TemporalCaller } {
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const app = Fastify({
     logger: deps.logger ?? true,
@@ -38,16 +48,54 @@ export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
   installJsonBodyParser(app);
   installErrorHandling(app, bodyLimit);
 
-  // Created here, not per request: it caches the signing keys.
-  const verifyNotification = createNotificationVerifier(deps.notificationAuth);
-
   const temporalCalls = createTemporalCaller(deps.temporal);
   // close() resolves only when no Temporal call is left retrying: then the connection can go.
   app.addHook('onClose', () => temporalCalls.idle());
+  return { app, temporalCalls };
+}
 
+/** The public server: notification routes and health only. Every API path answers 404 here. */
+export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
+  const { app, temporalCalls } = baseServer(deps);
+  // Created here, not per request: it caches the signing keys.
+  const verifyNotification = createNotificationVerifier(deps.notificationAuth);
   app.register(healthRoutes, { temporalCalls });
   app.register(notificationRoutes, { deps, temporalCalls, verifyNotification });
+  return app;
+}
+
+/** The API server: transfers, bot calls, `/openapi.json` and health. */
+export function buildApiServer(deps: WebhookDeps): FastifyInstance {
+  const { app, temporalCalls } = baseServer(deps);
+  // The route schemas describe the API for the OpenAPI document; zod validates in the routes, with
+  // messages that name each wrong field (src/webhook/transfer-request.ts, call-request.ts).
+  app.setValidatorCompiler(() => (value) => ({ value }));
+  // Answers are sent as they are: a response schema must not strip a field it does not list.
+  app.setSerializerCompiler(() => (value) => JSON.stringify(value));
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Handoff API',
+        version: '1',
+        description:
+          'Start, inspect and cancel transfers of Microsoft Teams calls, and drive calls the bot holds. docs/api-access.md describes access: the listener, bearer tokens, idempotency keys.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'One of the tokens in HANDOFF_API_TOKEN (comma-separated during a rotation)',
+          },
+        },
+      },
+    },
+  });
+  app.register(healthRoutes, { temporalCalls });
   app.register(transferRoutes, { deps, temporalCalls });
   app.register(callsApiRoutes, { deps, temporalCalls });
+  // The document describes routes and schemas, no secret: tools may fetch it without a token.
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -4,6 +4,7 @@
 // Each stack gets its own task queue and simulator, so tests sharing one dev server do not meet.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -23,7 +24,7 @@ import { type GraphSimulator, type SimulatorOptions, startSimulator } from '../.
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { getFreePort } from '../../src/temporal/ports.js';
-import { buildWebhookServer } from '../../src/webhook/index.js';
+import { buildApiServer, buildWebhookServer } from '../../src/webhook/index.js';
 import { createHandoffWorker, workflowsPath } from '../../src/worker/worker.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { transferCall } from '../../src/workflows/transfer.js';
@@ -108,15 +109,17 @@ export interface HandoffTestStack {
   taskQueue: string;
   sim: GraphSimulator;
   client: Client;
-  /** http://127.0.0.1:<port>, which is also the PUBLIC_BASE_URL Graph calls back. */
+  /** http://127.0.0.1:<port>, which is also the PUBLIC_BASE_URL Graph calls back: notifications and health only. */
   webhookUrl: string;
+  /** http://127.0.0.1:<port> of the API listener: transfers, bot calls, OpenAPI. */
+  apiUrl: string;
   /** The bot's registered calling URL: `${webhookUrl}/api/calls`. */
   botUrl: string;
   apiToken: string;
   worker?: Worker;
   /** The in-process worker's failure, if its run() ended with one. */
   workerError(): unknown;
-  /** The transfers API with the bearer token: GET when body is undefined, else POST JSON. */
+  /** The API (at apiUrl) with the bearer token: GET when body is undefined, else POST JSON. */
   api(path: string, body?: unknown): Promise<ApiAnswer>;
   /** Places the seed's incoming call to the webhook and returns the transfer it starts. */
   placeCall(): Promise<{ callId: string; workflowId: string; handle: WorkflowHandle<typeof transferCall> }>;
@@ -147,6 +150,8 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
         PORT: String(port),
         PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
         HANDOFF_API_TOKEN: apiToken,
+        HANDOFF_API_HOST: '127.0.0.1',
+        HANDOFF_API_PORT: '0',
         SIMULATOR_URL: sim.url,
         ...options.env,
       });
@@ -176,9 +181,10 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
       });
     }
 
+    const deps = () => webhookDepsFor(config, client, { simulator: sim, logger: false });
     let webhook: FastifyInstance | undefined;
     for (let attempt = 1; webhook === undefined; attempt++) {
-      const candidate = buildWebhookServer(webhookDepsFor(config, client, { simulator: sim, logger: false }));
+      const candidate = buildWebhookServer(deps());
       try {
         await candidate.listen({ host: config.webhook.host, port: config.webhook.port });
         webhook = candidate;
@@ -192,6 +198,11 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
     const listening = webhook;
     stops.push(() => listening.close());
     const webhookUrl = config.webhook.publicBaseUrl;
+    // The API's own listener (HANDOFF_API_PORT=0: nothing names its port, so any free one will do).
+    const apiServer = buildApiServer(deps());
+    stops.push(() => apiServer.close());
+    await apiServer.listen({ host: config.api.host, port: config.api.port });
+    const apiUrl = `http://127.0.0.1:${(apiServer.server.address() as AddressInfo).port}`;
 
     const handle = (workflowId: string) => client.workflow.getHandle<typeof transferCall>(workflowId);
     return {
@@ -200,12 +211,13 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
       sim,
       client,
       webhookUrl,
+      apiUrl,
       botUrl: `${webhookUrl}/api/calls`,
       apiToken,
       ...(worker ? { worker } : {}),
       workerError: () => workerFailure,
       async api(path, body) {
-        const response = await fetch(`${webhookUrl}${path}`, {
+        const response = await fetch(`${apiUrl}${path}`, {
           method: body === undefined ? 'GET' : 'POST',
           headers: {
             authorization: `Bearer ${apiToken}`,

@@ -28,6 +28,7 @@ import type {
   CallRequest,
   OperationOutcome,
 } from '../../workflows/bot-call-types.js';
+import { apiRouteSchemas } from '../api-schemas.js';
 import { requireApiToken } from '../api-token.js';
 import {
   parseBotCallStart,
@@ -37,15 +38,11 @@ import {
 } from '../call-request.js';
 import type { WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
+import { idempotencyKeyOf, requestHashOf, startOnce } from '../idempotent-start.js';
 import { type RunStatus, runStatusOf } from '../run-status.js';
-import {
-  isWorkflowAlreadyStarted,
-  isWorkflowNotFound,
-  type TemporalCaller,
-  TemporalUnavailableError,
-} from '../temporal-calls.js';
+import { isWorkflowNotFound, type TemporalCaller, TemporalUnavailableError } from '../temporal-calls.js';
 import { callbackUriFor, temporalUiUrlFor } from '../transfer-start.js';
-import { checkWorkflowId } from '../workflow-id.js';
+import { checkWorkflowId, isValidWorkflowId } from '../workflow-id.js';
 
 export type BotCallWorkflow = typeof botCall;
 
@@ -99,16 +96,25 @@ function updateFailureMessage(error: WorkflowUpdateFailedError): string {
  * a client that retries after a 503 or a lost answer does not invite anybody twice.
  */
 function updateIdOf(request: FastifyRequest): string {
-  const header = request.headers['idempotency-key'];
-  if (header === undefined) return randomUUID();
-  if (typeof header !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(header)) {
+  return idempotencyKeyOf(request) ?? randomUUID();
+}
+
+/**
+ * The workflow id of a new bot call: `call-<id>`, else `call-<Idempotency-Key>` (so a retry finds the
+ * run its first attempt started), else a fresh uuid.
+ */
+function botCallIdOf(id: string | undefined, key: string | undefined): string {
+  if (id !== undefined) return botCallWorkflowId(id);
+  if (key === undefined) return botCallWorkflowId(randomUUID());
+  const workflowId = botCallWorkflowId(key);
+  if (!isValidWorkflowId(workflowId)) {
     throw new HttpError(
       400,
       'invalid_idempotency_key',
-      'Idempotency-Key must be one value of 1-200 visible ASCII characters, e.g. a uuid',
+      "without an id, the Idempotency-Key of POST /api/bot-calls names the call (call-<key>): use letters, digits, '.', '_', ':' or '-', at most 190 characters, e.g. a uuid",
     );
   }
-  return header;
+  return workflowId;
 }
 
 export async function callsApiRoutes(
@@ -233,9 +239,10 @@ export async function callsApiRoutes(
     }
   }
 
-  app.post('/api/bot-calls', async (request, reply) => {
+  app.post('/api/bot-calls', { schema: apiRouteSchemas.startBotCall }, async (request, reply) => {
+    const key = idempotencyKeyOf(request);
     const started = parseBotCallStart(requireJsonBody(request));
-    const workflowId = botCallWorkflowId(started.id ?? randomUUID());
+    const workflowId = botCallIdOf(started.id, key);
     const input: BotCallInput = {
       request: started.request,
       callbackUri: callbackUriFor(deps.publicBaseUrl, workflowId),
@@ -248,55 +255,72 @@ export async function callsApiRoutes(
       { key: HandoffFlow, value: 'bot-call' },
       { key: HandoffTransferState, value: 'creating' },
     ];
-    try {
-      const handle = await temporalCalls.call(`the bot call ${workflowId}`, () =>
-        temporal.workflow.start<BotCallWorkflow>(BOT_CALL_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue: deps.taskQueue,
-          args: [input],
-          typedSearchAttributes,
-          staticSummary: describeCallRequest(started.request),
-          // A call that failed to start may be tried again under the same id; a running or ended one may not.
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        }),
-      );
-      request.log.info(
-        { workflowId, runId: handle.firstExecutionRunId, kind: started.request.kind },
-        'bot call started',
-      );
-      const uiUrl = temporalUiUrlFor(deps, workflowId);
-      return reply
-        .code(201)
-        .header('location', `/api/bot-calls/${encodeURIComponent(workflowId)}`)
-        .send({ workflowId, runId: handle.firstExecutionRunId, ...(uiUrl ? { uiUrl } : {}) });
-    } catch (error) {
-      if (!isWorkflowAlreadyStarted(error)) throw error;
-      throw new HttpError(
-        409,
-        'bot_call_exists',
-        `a bot call with id ${workflowId} is already running or has ended; GET /api/bot-calls/${workflowId} shows it, or choose another id`,
-      );
-    }
-  });
-
-  app.get<{ Params: { workflowId: string } }>('/api/bot-calls/:workflowId', async (request) => {
-    const workflowId = checkWorkflowId(request.params.workflowId);
-    const description = await describeBotCall(workflowId);
-    const uiUrl = temporalUiUrlFor(deps, workflowId);
-    return runStatusOf<BotCallSnapshot, BotCallResult>({
-      client: temporal,
+    // The id names the call as a key does: a retry with the same id and body answers the same run.
+    const idempotencyKey = key ?? started.id;
+    const run = await startOnce({
       temporalCalls,
       workflowId,
-      description,
-      ...(uiUrl ? { uiUrl } : {}),
-      stateQuery: botCallStateQuery,
-      failureType: BOT_CALL_FAILED,
-      log: request.log,
+      what: 'bot call',
+      ...(idempotencyKey !== undefined
+        ? { idempotency: { key: idempotencyKey, requestHash: requestHashOf(started) } }
+        : {}),
+      start: async (memo) => {
+        const handle = await temporalCalls.call(`the bot call ${workflowId}`, () =>
+          temporal.workflow.start<BotCallWorkflow>(BOT_CALL_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue: deps.taskQueue,
+            args: [input],
+            memo,
+            typedSearchAttributes,
+            staticSummary: describeCallRequest(started.request),
+            // A call that failed may be tried again under the same id with a new Idempotency-Key (the same
+            // key answers the failed run: startOnce); a running or ended one may not.
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          }),
+        );
+        return handle.firstExecutionRunId;
+      },
+      conflict: () =>
+        new HttpError(
+          409,
+          'bot_call_exists',
+          `a bot call with id ${workflowId} is already running or has ended; GET /api/bot-calls/${workflowId} shows it, or choose another id`,
+        ),
     });
+    request.log.info(
+      { workflowId, runId: run.runId, kind: started.request.kind, replayed: !run.created },
+      run.created ? 'bot call started' : 'bot call start repeated: same run',
+    );
+    const uiUrl = temporalUiUrlFor(deps, workflowId);
+    return reply
+      .code(run.created ? 201 : 200)
+      .header('location', `/api/bot-calls/${encodeURIComponent(workflowId)}`)
+      .send({ workflowId, runId: run.runId, ...(uiUrl ? { uiUrl } : {}) });
   });
+
+  app.get<{ Params: { workflowId: string } }>(
+    '/api/bot-calls/:workflowId',
+    { schema: apiRouteSchemas.getBotCall },
+    async (request) => {
+      const workflowId = checkWorkflowId(request.params.workflowId);
+      const description = await describeBotCall(workflowId);
+      const uiUrl = temporalUiUrlFor(deps, workflowId);
+      return runStatusOf<BotCallSnapshot, BotCallResult>({
+        client: temporal,
+        temporalCalls,
+        workflowId,
+        description,
+        ...(uiUrl ? { uiUrl } : {}),
+        stateQuery: botCallStateQuery,
+        failureType: BOT_CALL_FAILED,
+        log: request.log,
+      });
+    },
+  );
 
   app.post<{ Params: { workflowId: string } }>(
     '/api/bot-calls/:workflowId/invitations',
+    { schema: apiRouteSchemas.invite },
     async (request, reply) =>
       runOperation(
         request,
@@ -309,6 +333,7 @@ export async function callsApiRoutes(
 
   app.post<{ Params: { workflowId: string } }>(
     '/api/bot-calls/:workflowId/transfers',
+    { schema: apiRouteSchemas.transferIntoCall },
     async (request, reply) =>
       runOperation(
         request,
@@ -319,18 +344,22 @@ export async function callsApiRoutes(
       ),
   );
 
-  app.post<{ Params: { workflowId: string } }>('/api/bot-calls/:workflowId/moves', async (request, reply) =>
-    runOperation(
-      request,
-      reply,
-      'participant move',
-      moveParticipantUpdate,
-      parseMoveParticipantRequest(requireJsonBody(request)),
-    ),
+  app.post<{ Params: { workflowId: string } }>(
+    '/api/bot-calls/:workflowId/moves',
+    { schema: apiRouteSchemas.moveParticipant },
+    async (request, reply) =>
+      runOperation(
+        request,
+        reply,
+        'participant move',
+        moveParticipantUpdate,
+        parseMoveParticipantRequest(requireJsonBody(request)),
+      ),
   );
 
   app.post<{ Params: { workflowId: string } }>(
     '/api/bot-calls/:workflowId/hang-up',
+    { schema: apiRouteSchemas.hangUp },
     async (request, reply) => {
       const workflowId = checkWorkflowId(request.params.workflowId);
       const { run, runId } = await runningBotCall(workflowId);

@@ -3,6 +3,7 @@
  * serves; /readyz says it can also do its job, which needs Temporal.
  */
 import type { FastifyInstance } from 'fastify';
+import { apiRouteSchemas } from '../api-schemas.js';
 import { sendError } from '../errors.js';
 import { type TemporalCaller, TemporalUnavailableError } from '../temporal-calls.js';
 
@@ -16,9 +17,9 @@ export async function healthRoutes(
   app: FastifyInstance,
   { temporalCalls }: HealthRoutesOptions,
 ): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: apiRouteSchemas.liveness }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (request, reply) => {
+  app.get('/readyz', { schema: apiRouteSchemas.readiness }, async (request, reply) => {
     try {
       // The cheapest call the server answers; it proves the connection and the server work.
       await temporalCalls.call(

@@ -6,11 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import { transferStateQuery, transferWorkflowId } from '../../workflows/definitions.js';
 import { TRANSFER_FAILED } from '../../workflows/transfer.js';
 import type { TransferResult, TransferSnapshot } from '../../workflows/types.js';
+import { apiRouteSchemas } from '../api-schemas.js';
 import { requireApiToken } from '../api-token.js';
 import type { WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
+import { idempotencyKeyOf, requestHashOf, startOnce } from '../idempotent-start.js';
 import { type RunStatus, runStatusOf } from '../run-status.js';
-import { isWorkflowAlreadyStarted, isWorkflowNotFound, type TemporalCaller } from '../temporal-calls.js';
+import { isWorkflowNotFound, type TemporalCaller } from '../temporal-calls.js';
 import { parseTransferRequest } from '../transfer-request.js';
 import {
   TRANSFER_WORKFLOW_TYPE,
@@ -39,7 +41,20 @@ export async function transferRoutes(
   const notFound = (workflowId: string) =>
     new HttpError(404, 'transfer_not_found', `no transfer with workflow id ${workflowId}`);
 
-  app.post('/api/transfers', async (request, reply) => {
+  /** The description of a transfer workflow; 404 for an unknown id or a workflow of another type. */
+  async function describeTransfer(workflowId: string) {
+    const handle = temporal.workflow.getHandle<TransferWorkflow>(workflowId);
+    const description = await temporalCalls
+      .call(`a description of ${workflowId}`, () => handle.describe())
+      .catch((error: unknown) => {
+        throw isWorkflowNotFound(error) ? notFound(workflowId) : error;
+      });
+    // A bot call (`call-…`) or any other workflow is not a transfer: it is not this API's to show or cancel.
+    if (description.type !== TRANSFER_WORKFLOW_TYPE) throw notFound(workflowId);
+    return description;
+  }
+
+  app.post('/api/transfers', { schema: apiRouteSchemas.startTransfer }, async (request, reply) => {
     if (request.body === undefined) {
       throw new HttpError(
         415,
@@ -47,63 +62,69 @@ export async function transferRoutes(
         'Content-Type must be application/json, with a JSON body',
       );
     }
+    const key = idempotencyKeyOf(request);
     const transfer = parseTransferRequest(request.body);
     const workflowId = transferWorkflowId(transfer.callId);
-    try {
-      const handle = await temporalCalls.call(`the transfer of call ${transfer.callId}`, () =>
-        temporal.workflow.start<TransferWorkflow>(TRANSFER_WORKFLOW_TYPE, {
-          ...transferStartOptions(deps, transfer),
-          // A failed transfer may be retried; a running or completed one may not.
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        }),
-      );
-      request.log.info({ workflowId, runId: handle.firstExecutionRunId }, 'transfer started through the API');
-      const uiUrl = temporalUiUrlFor(deps, workflowId);
-      return reply
-        .code(201)
-        .header('location', `/api/transfers/${encodeURIComponent(workflowId)}`)
-        .send({ workflowId, runId: handle.firstExecutionRunId, ...(uiUrl ? { uiUrl } : {}) });
-    } catch (error) {
-      if (!isWorkflowAlreadyStarted(error)) throw error;
-      throw new HttpError(
-        409,
-        'transfer_exists',
-        `a transfer of call ${transfer.callId} is already running or has completed (workflow ${workflowId}); GET /api/transfers/${workflowId} shows it`,
-      );
-    }
-  });
-
-  app.get<{ Params: { workflowId: string } }>('/api/transfers/:workflowId', async (request) => {
-    const workflowId = checkWorkflowId(request.params.workflowId);
-    const handle = temporal.workflow.getHandle<TransferWorkflow>(workflowId);
-    const description = await temporalCalls
-      .call(`a description of ${workflowId}`, () => handle.describe())
-      .catch((error: unknown) => {
-        throw isWorkflowNotFound(error) ? notFound(workflowId) : error;
-      });
-    const uiUrl = temporalUiUrlFor(deps, workflowId);
-    return runStatusOf<TransferSnapshot, TransferResult>({
-      client: temporal,
+    const started = await startOnce({
       temporalCalls,
       workflowId,
-      description,
-      ...(uiUrl ? { uiUrl } : {}),
-      stateQuery: transferStateQuery,
-      failureType: TRANSFER_FAILED,
-      log: request.log,
+      what: 'transfer',
+      ...(key !== undefined ? { idempotency: { key, requestHash: requestHashOf(transfer) } } : {}),
+      start: async (memo) => {
+        const handle = await temporalCalls.call(`the transfer of call ${transfer.callId}`, () =>
+          temporal.workflow.start<TransferWorkflow>(TRANSFER_WORKFLOW_TYPE, {
+            ...transferStartOptions(deps, transfer),
+            memo,
+            // A failed transfer may be retried; a running or completed one may not.
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          }),
+        );
+        return handle.firstExecutionRunId;
+      },
+      conflict: () =>
+        new HttpError(
+          409,
+          'transfer_exists',
+          `a transfer of call ${transfer.callId} is already running or has completed (workflow ${workflowId}); GET /api/transfers/${workflowId} shows it`,
+        ),
     });
+    request.log.info(
+      { workflowId, runId: started.runId, replayed: !started.created },
+      started.created ? 'transfer started through the API' : 'transfer start repeated: same run',
+    );
+    const uiUrl = temporalUiUrlFor(deps, workflowId);
+    return reply
+      .code(started.created ? 201 : 200)
+      .header('location', `/api/transfers/${encodeURIComponent(workflowId)}`)
+      .send({ workflowId, runId: started.runId, ...(uiUrl ? { uiUrl } : {}) });
   });
+
+  app.get<{ Params: { workflowId: string } }>(
+    '/api/transfers/:workflowId',
+    { schema: apiRouteSchemas.getTransfer },
+    async (request) => {
+      const workflowId = checkWorkflowId(request.params.workflowId);
+      const description = await describeTransfer(workflowId);
+      const uiUrl = temporalUiUrlFor(deps, workflowId);
+      return runStatusOf<TransferSnapshot, TransferResult>({
+        client: temporal,
+        temporalCalls,
+        workflowId,
+        description,
+        ...(uiUrl ? { uiUrl } : {}),
+        stateQuery: transferStateQuery,
+        failureType: TRANSFER_FAILED,
+        log: request.log,
+      });
+    },
+  );
 
   app.post<{ Params: { workflowId: string } }>(
     '/api/transfers/:workflowId/cancel',
+    { schema: apiRouteSchemas.cancelTransfer },
     async (request, reply) => {
       const workflowId = checkWorkflowId(request.params.workflowId);
-      const handle = temporal.workflow.getHandle<TransferWorkflow>(workflowId);
-      const description = await temporalCalls
-        .call(`a description of ${workflowId}`, () => handle.describe())
-        .catch((error: unknown) => {
-          throw isWorkflowNotFound(error) ? notFound(workflowId) : error;
-        });
+      const description = await describeTransfer(workflowId);
       if (description.status.name !== 'RUNNING') {
         throw new HttpError(
           409,

@@ -1,0 +1,224 @@
+/**
+ * The API's route schemas for the OpenAPI document (`/openapi.json`), derived from the zod schemas
+ * the routes validate with (src/webhook/transfer-request.ts, call-request.ts): one source of truth.
+ * Fastify does not validate with them (src/webhook/server.ts turns its validator off for the API):
+ * zod does, in the routes, and answers the clear 400s that name every wrong field.
+ */
+import type { FastifySchema } from 'fastify';
+import { z } from 'zod';
+import {
+  botCallStartSchema,
+  inviteRequestSchema,
+  moveParticipantRequestSchema,
+  transferIntoCallRequestSchema,
+} from './call-request.js';
+import { transferRequestSchema } from './transfer-request.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * A zod schema as the JSON Schema (draft 2020-12, which OpenAPI 3.1 uses) of what a client sends.
+ * Checks JSON Schema cannot say (a refinement such as "an identity with an id") come out as `{}`:
+ * the 400 names them.
+ */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as JsonSchema;
+  return jsonSchema;
+}
+
+const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().describe('stable, for programs: unauthorized, invalid_transfer_request, …'),
+    message: z.string().describe('for people: what is wrong and what to change'),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+const startedRunSchema = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  uiUrl: z.string().optional().describe('the run in the Temporal UI'),
+});
+
+const runStatusSchema = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  status: z.string().describe("Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, …"),
+  phase: z.string().optional(),
+  snapshot: z.record(z.string(), z.unknown()).optional().describe("the flow's live state while it runs"),
+  snapshotError: z.string().optional(),
+  result: z.record(z.string(), z.unknown()).optional(),
+  failure: z.object({ message: z.string(), type: z.string().optional() }).optional(),
+  startTime: z.string(),
+  closeTime: z.string().optional(),
+  uiUrl: z.string().optional(),
+});
+
+const requestedSchema = z.object({ workflowId: z.string(), runId: z.string(), status: z.string() });
+
+const operationOutcomeSchema = z
+  .object({ kind: z.string(), status: z.string(), operationId: z.string().optional() })
+  .catchall(z.unknown());
+
+const operationPendingSchema = z.object({
+  workflowId: z.string(),
+  updateId: z.string(),
+  status: z.literal('ACCEPTED'),
+  message: z.string(),
+});
+
+const workflowIdParams = jsonSchemaOf(
+  z.object({ workflowId: z.string().describe('the workflow id a start answered') }),
+);
+
+const idempotencyKeyHeader = jsonSchemaOf(
+  z.object({
+    'idempotency-key': z
+      .string()
+      .describe(
+        'Makes a retry safe: the same key with the same body answers the same run or outcome; with another body, 422',
+      )
+      .optional(),
+  }),
+);
+
+const error = (description: string) => ({ description, ...jsonSchemaOf(errorBodySchema) });
+const json = (description: string, schema: z.ZodType) => ({ description, ...jsonSchemaOf(schema, 'output') });
+
+/** The answers every API route may give besides its own. */
+const commonErrors = {
+  400: error('The request is invalid: the message and issues name each wrong field'),
+  401: error('No API token, or a wrong one'),
+  503: error('Temporal did not answer in time: retry after Retry-After seconds'),
+};
+
+const startResponses = (what: string) => ({
+  200: json(`The ${what} this Idempotency-Key (or id) already started: the same run`, startedRunSchema),
+  201: json(`The ${what} started`, startedRunSchema),
+  409: error(`A ${what} for this id already runs or ran, started without this key`),
+  415: error('The body is not application/json'),
+  422: error('This Idempotency-Key (or id) was used with a different body'),
+  ...commonErrors,
+});
+
+const operationResponses = {
+  200: json("The operation's outcome", operationOutcomeSchema),
+  202: json('Accepted, no outcome yet: the snapshot lists it', operationPendingSchema),
+  404: error('No bot call with this workflow id'),
+  409: error('The bot call has ended'),
+  415: error('The body is not application/json'),
+  ...commonErrors,
+};
+
+const security = [{ bearerAuth: [] }];
+
+const healthSchema = z.object({ status: z.string() });
+
+export const apiRouteSchemas = {
+  liveness: {
+    summary: 'The process serves HTTP',
+    tags: ['health'],
+    response: { 200: json('Alive', healthSchema) },
+  },
+  readiness: {
+    summary: 'The process can do its job: Temporal answers',
+    tags: ['health'],
+    response: {
+      200: json('Ready', healthSchema),
+      503: error('Temporal does not answer: not ready'),
+    },
+  },
+  startTransfer: {
+    summary: 'Transfer a P2P call into a meeting or a group call',
+    tags: ['transfers'],
+    security,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(transferRequestSchema),
+    response: startResponses('transfer'),
+  },
+  getTransfer: {
+    summary: "A transfer's status, live snapshot and result",
+    tags: ['transfers'],
+    security,
+    params: workflowIdParams,
+    response: {
+      200: json('The run', runStatusSchema),
+      404: error('No transfer with this workflow id'),
+      ...commonErrors,
+    },
+  },
+  cancelTransfer: {
+    summary: 'Cancel a running transfer (it hangs up what it created)',
+    tags: ['transfers'],
+    security,
+    params: workflowIdParams,
+    response: {
+      202: json('Cancellation requested', requestedSchema),
+      404: error('No transfer with this workflow id'),
+      409: error('The transfer has already finished'),
+      ...commonErrors,
+    },
+  },
+  startBotCall: {
+    summary: 'Create or join a call the bot holds',
+    tags: ['bot-calls'],
+    security,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(botCallStartSchema),
+    response: startResponses('bot call'),
+  },
+  getBotCall: {
+    summary: "A bot call's status, live snapshot (roster, operations) and result",
+    tags: ['bot-calls'],
+    security,
+    params: workflowIdParams,
+    response: {
+      200: json('The run', runStatusSchema),
+      404: error('No bot call with this workflow id'),
+      ...commonErrors,
+    },
+  },
+  invite: {
+    summary: 'Invite participants into the call',
+    tags: ['bot-calls'],
+    security,
+    params: workflowIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(inviteRequestSchema),
+    response: operationResponses,
+  },
+  transferIntoCall: {
+    summary: 'Transfer another P2P call into this call (replacesCallId)',
+    tags: ['bot-calls'],
+    security,
+    params: workflowIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(transferIntoCallRequestSchema),
+    response: operationResponses,
+  },
+  moveParticipant: {
+    summary: 'Move a participant of another meeting into this call',
+    tags: ['bot-calls'],
+    security,
+    params: workflowIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(moveParticipantRequestSchema),
+    response: operationResponses,
+  },
+  hangUp: {
+    summary: 'Hang up the call',
+    tags: ['bot-calls'],
+    security,
+    params: workflowIdParams,
+    response: {
+      202: json('Hang-up requested', requestedSchema),
+      404: error('No bot call with this workflow id'),
+      409: error('The bot call has ended'),
+      ...commonErrors,
+    },
+  },
+} satisfies Record<string, FastifySchema & Record<string, unknown>>;
