@@ -57,6 +57,7 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+const HEAD_LINES = 15;
 const TAIL_LINES = 40;
 const STOP_GRACE_MS = 10_000;
 
@@ -74,19 +75,21 @@ export function searchAttributeArgs(keys: readonly SearchAttributeKey<SearchAttr
  * with all search attributes registered. The server does not outlive this process (see reaper.ts).
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  // Ports we picked ourselves can be taken by someone else before the server binds them: retry with
-  // new ones. Ports the caller chose are tried once.
+  // Ports we picked ourselves can be taken by someone else before the server binds them, and so can
+  // the ports the CLI picks for its internal services (seen at load average 16: a panic at start):
+  // retry with new ones. Ports the caller chose are tried once.
   const attempts: number = options.port === undefined || options.uiPort === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(options);
     } catch (error) {
-      if (attempt >= attempts || !(error instanceof PortInUseError)) throw error;
+      if (attempt >= attempts || !(error instanceof StartupExitError)) throw error;
     }
   }
 }
 
-class PortInUseError extends Error {}
+/** The server process exited before it was ready (a port taken under it, most often). */
+class StartupExitError extends Error {}
 
 async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const executable: string = resolveTemporalCli();
@@ -121,10 +124,19 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     ...searchAttributeArgs(searchAttributes),
   ];
   const child: ChildProcess = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The first lines say why a Go panic happened; the last ones what the server did before it stopped.
+  const head: string[] = [];
   const tail: string[] = [];
+  let skipped = 0;
   const onLine = (line: string): void => {
-    tail.push(line);
-    if (tail.length > TAIL_LINES) tail.shift();
+    if (head.length < HEAD_LINES) head.push(line);
+    else {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) {
+        tail.shift();
+        skipped += 1;
+      }
+    }
     options.log?.(line);
   };
   for (const stream of [child.stdout, child.stderr]) {
@@ -156,13 +168,17 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
 
   const startTimeoutMs: number = options.startTimeoutMs ?? 60_000;
   const startedAt: number = Date.now();
-  const failure = (reason: string): Error => {
-    const output: string = tail.length > 0 ? tail.join('\n') : '(no output)';
-    const message = `Temporal dev server (${executable} ${args.join(' ')}) ${reason}. Last output:\n${output}`;
-    return /address already in use/i.test(output) ? new PortInUseError(message) : new Error(message);
+  const failure = (reason: string, ErrorType: new (message: string) => Error = Error): Error => {
+    const lines: string[] = [...head, ...(skipped > 0 ? [`… (${skipped} lines)`] : []), ...tail];
+    const output: string = lines.length > 0 ? lines.join('\n') : '(no output)';
+    return new ErrorType(
+      `Temporal dev server (${executable} ${args.join(' ')}) ${reason}. Output:\n${output}`,
+    );
   };
   const died: Promise<Error> = Promise.race([
-    exited.then((exit) => failure(`exited during startup (code ${exit.code}, signal ${exit.signal})`)),
+    exited.then((exit) =>
+      failure(`exited during startup (code ${exit.code}, signal ${exit.signal})`, StartupExitError),
+    ),
     spawnFailed.then((error) => failure(`could not be started: ${error.message}`)),
   ]);
   const polling = new AbortController();
