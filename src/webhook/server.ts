@@ -8,6 +8,7 @@ import { DEFAULT_BODY_LIMIT_BYTES, type WebhookDeps } from './deps.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createNotificationVerifier } from './notification-auth.js';
+import { createNotificationKeys } from './notification-keys.js';
 import { callsApiRoutes } from './routes/calls-api.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -38,8 +39,11 @@ export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
   installJsonBodyParser(app);
   installErrorHandling(app, bodyLimit);
 
-  // Created here, not per request: it caches the signing keys.
-  const verifyNotification = createNotificationVerifier(deps.notificationAuth);
+  // Created here, not per request: the signing keys are fetched once at start, then cached.
+  const notificationKeys = createNotificationKeys(deps.notificationAuth);
+  const verifyNotification = createNotificationVerifier(deps.notificationAuth, notificationKeys);
+  app.addHook('onReady', () => notificationKeys.start(app.log));
+  app.addHook('onClose', async () => notificationKeys.stop());
 
   const temporalCalls = createTemporalCaller(deps.temporal);
   // close() resolves only when no Temporal call is left retrying: then the connection can go.

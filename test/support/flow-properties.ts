@@ -846,6 +846,7 @@ export async function startTransferWithClient(
 ): Promise<string> {
   const context = {
     publicBaseUrl: stack.webhookUrl,
+    callbackSecrets: stack.config.notifications.callbackSecrets,
     botAppId: stack.sim.botAppId,
     tenantId: stack.sim.tenantId,
     taskQueue: stack.taskQueue,

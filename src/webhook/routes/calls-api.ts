@@ -238,7 +238,7 @@ export async function callsApiRoutes(
     const workflowId = botCallWorkflowId(started.id ?? randomUUID());
     const input: BotCallInput = {
       request: started.request,
-      callbackUri: callbackUriFor(deps.publicBaseUrl, workflowId),
+      callbackUri: callbackUriFor(deps, workflowId),
       botAppId: deps.botAppId,
       ...(deps.tenantId ? { tenantId: deps.tenantId } : {}),
       ...(started.timeouts ? { timeouts: started.timeouts } : {}),
