@@ -87,7 +87,12 @@ beforeAll(async () => {
     botAppId: BOT_APP_ID,
     incomingCallPolicy: {},
     // Tenants are not this file's concern: test/notification-trust.test.ts checks them.
-    notificationAuth: { jwksUrl: keyServer.jwksUrl, issuers: [ISSUER], audience: BOT_APP_ID, allowedTenants: 'any' },
+    notificationAuth: {
+      jwksUrl: keyServer.jwksUrl,
+      issuers: [ISSUER],
+      audience: BOT_APP_ID,
+      allowedTenants: 'any',
+    },
     apiToken: API_TOKEN,
     logger: false,
   });

@@ -145,7 +145,9 @@ describe('notification tokens', () => {
     const before = logLines.length;
     const response = await callback(await forgeToken(key, { ...claims, ...overrides }));
     expect(response.status).toBe(401);
-    expect(response.body).toEqual({ error: { code: 'notification_refused', message: 'notification refused' } });
+    expect(response.body).toEqual({
+      error: { code: 'notification_refused', message: 'notification refused' },
+    });
     expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     expect(logLines.slice(before)).toContainEqual(
       expect.objectContaining({ reason, msg: 'notification refused: invalid token' }),
@@ -264,7 +266,12 @@ describe('while Temporal is unreachable', () => {
       callbackSecrets: [TEST_CALLBACK_SECRET],
       botAppId: BOT_APP_ID,
       incomingCallPolicy: {},
-      notificationAuth: { jwksUrl: keyServer.jwksUrl, issuers: [ISSUER], audience: BOT_APP_ID, allowedTenants: 'any' },
+      notificationAuth: {
+        jwksUrl: keyServer.jwksUrl,
+        issuers: [ISSUER],
+        audience: BOT_APP_ID,
+        allowedTenants: 'any',
+      },
       logger: { level: 'info', stream },
     });
     try {

@@ -355,7 +355,11 @@ describe('callbacks at /api/calls/:workflowId/:callbackKey', () => {
       const workflowId = await startTransfer();
       const callId = workflowId.replace(/^transfer-/, '');
       for (const secret of [TEST_CALLBACK_SECRET, newSecret]) {
-        const answer = await post(`${rotatedUrl}${callbackPathFor(workflowId, secret)}`, callStateBody(callId, 'establishing'), { token });
+        const answer = await post(
+          `${rotatedUrl}${callbackPathFor(workflowId, secret)}`,
+          callStateBody(callId, 'establishing'),
+          { token },
+        );
         expect(answer.status).toBe(202);
       }
       const retired = await post(
@@ -373,9 +377,13 @@ describe('callbacks at /api/calls/:workflowId/:callbackKey', () => {
       );
       expect(started.status).toBe(201);
       const input: TransferInput = await eventually('the new transfer', () =>
-        handle(started.body.workflowId).query(recordedInputQuery).catch(() => undefined),
+        handle(started.body.workflowId)
+          .query(recordedInputQuery)
+          .catch(() => undefined),
       );
-      expect(input.callbackUri).toBe(`${PUBLIC_BASE_URL}${callbackPathFor(started.body.workflowId, newSecret)}`);
+      expect(input.callbackUri).toBe(
+        `${PUBLIC_BASE_URL}${callbackPathFor(started.body.workflowId, newSecret)}`,
+      );
     } finally {
       await rotated.close();
     }

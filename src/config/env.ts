@@ -6,7 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type NationalCloud, nationalCloud } from '../graph/index.js';
-import { CALLING_NOTIFICATION_ISSUERS, CALLING_OPENID_CONFIGURATION_URL } from '../webhook/notification-auth.js';
+import {
+  CALLING_NOTIFICATION_ISSUERS,
+  CALLING_OPENID_CONFIGURATION_URL,
+} from '../webhook/notification-auth.js';
 import { transferTargetSchema } from '../webhook/transfer-request.js';
 import type { TransferTarget } from '../workflows/types.js';
 

@@ -1,3 +1,4 @@
+export { type CallbackBinding, callbackKeyFor, isCallbackKeyValid } from './callback-binding.js';
 export {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_NOTIFICATION_BUDGET_MS,
@@ -6,7 +7,6 @@ export {
 } from './deps.js';
 export { type ErrorBody, HttpError } from './errors.js';
 export { MAX_JSON_DEPTH } from './json-body.js';
-export { type CallbackBinding, callbackKeyFor, isCallbackKeyValid } from './callback-binding.js';
 export {
   CALLING_NOTIFICATION_ISSUERS,
   CALLING_OPENID_CONFIGURATION_URL,

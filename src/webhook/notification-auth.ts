@@ -9,10 +9,15 @@
  * reason and answers a bare "refused" (issue 9.6).
  */
 import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
-import { createNotificationKeys, type NotificationKeySource, type NotificationKeys } from './notification-keys.js';
+import {
+  createNotificationKeys,
+  type NotificationKeySource,
+  type NotificationKeys,
+} from './notification-keys.js';
 
 /** Microsoft's OpenID configuration for calling notifications (Teams "incoming call notifications"). */
-export const CALLING_OPENID_CONFIGURATION_URL = 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration';
+export const CALLING_OPENID_CONFIGURATION_URL =
+  'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration';
 /** The issuers of calling notification tokens the Graph comms samples accept. */
 export const CALLING_NOTIFICATION_ISSUERS = ['https://api.botframework.com', 'https://graph.microsoft.com'];
 

@@ -243,12 +243,15 @@ export async function notificationRoutes(
       await temporalCalls.call(
         `the incoming call ${callId}`,
         () =>
-          temporal.workflow.signalWithStart<TransferWorkflow, [NotificationDelivery]>(TRANSFER_WORKFLOW_TYPE, {
-            ...start,
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            signal: graphNotificationsSignal,
-            signalArgs: [{ notifications: [notification, ...later], receivedAt: receivedAt.toISOString() }],
-          }),
+          temporal.workflow.signalWithStart<TransferWorkflow, [NotificationDelivery]>(
+            TRANSFER_WORKFLOW_TYPE,
+            {
+              ...start,
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              signal: graphNotificationsSignal,
+              signalArgs: [{ notifications: [notification, ...later], receivedAt: receivedAt.toISOString() }],
+            },
+          ),
         remainingMs(receivedAt.getTime()),
       );
       log.info(
@@ -386,7 +389,10 @@ function callbackNotFound(): HttpError {
  */
 function refusal(error: NotificationAuthError, log: FastifyBaseLogger): HttpError {
   if (error.statusCode === 503) {
-    log.error({ reason: error.reason, detail: error.message }, 'notification not accepted: no signing keys yet');
+    log.error(
+      { reason: error.reason, detail: error.message },
+      'notification not accepted: no signing keys yet',
+    );
     return new HttpError(503, 'temporarily_unavailable', 'notification not accepted now: retry later', {
       headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
     });
