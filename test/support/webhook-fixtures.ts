@@ -3,10 +3,22 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { callbackKeyFor } from '../../src/webhook/callback-binding.js';
+import type { HandoffConfig } from '../../src/config/env.js';
+import { callbackKeyFor, callbackUriFor } from '../../src/webhook/callback-binding.js';
 
 /** HANDOFF_CALLBACK_SECRET of the webhooks tests build by hand (at least 32 characters). */
 export const TEST_CALLBACK_SECRET = 'test-callback-secret-0123456789abcdef';
+
+/** The callbackUri a test stack's webhook gives Graph for `workflowId` (signed with its config's secret). */
+export function stackCallbackUri(
+  stack: { webhookUrl: string; config: HandoffConfig },
+  workflowId: string,
+): string {
+  return callbackUriFor(
+    { publicBaseUrl: stack.webhookUrl, callbackSecrets: stack.config.notifications.callbackSecrets },
+    workflowId,
+  );
+}
 
 /** `/api/calls/<workflowId>/<callbackKey>`: the path Graph posts a workflow's notifications to. */
 export function callbackPathFor(workflowId: string, secret: string = TEST_CALLBACK_SECRET): string {
