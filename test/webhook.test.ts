@@ -210,6 +210,41 @@ describe('incoming calls at /api/calls', () => {
   });
 });
 
+describe('a batch on the bot URL', () => {
+  it("starts the incoming call's transfer with the batch's later notifications for that call, and signals the others", async () => {
+    const token = await simulatorToken();
+    const otherWorkflowId = await startTransfer();
+    const otherCallId = otherWorkflowId.replace(/^transfer-/, '');
+    const callId = randomUUID();
+    const item = (body: Record<string, unknown>) => (body as { value: unknown[] }).value;
+    const batch = {
+      value: [
+        ...item(incomingCallBody(callId)),
+        ...item(callStateBody(otherCallId, 'establishing')),
+        ...item(callStateBody(callId, 'establishing')),
+      ],
+    };
+    const answer = await post(`${webhookUrl}/api/calls`, batch, { token });
+    expect(answer.status).toBe(202);
+    expect(answer.body.deliveries).toEqual([
+      { workflowId: `transfer-${callId}`, callIds: [callId], notifications: 2, outcome: 'started' },
+      { workflowId: otherWorkflowId, callIds: [otherCallId], notifications: 1, outcome: 'signalled' },
+    ]);
+    // Delivered concurrently, yet the later notification cannot reach the workflow before it exists.
+    const started = await eventually('the started transfer', () =>
+      deliveriesOf(`transfer-${callId}`).catch(() => undefined),
+    );
+    expect(
+      started.map((delivery) =>
+        delivery.notifications.map((notification) =>
+          notification.kind === 'call' ? notification.call.state : notification.kind,
+        ),
+      ),
+    ).toEqual([['incoming', 'establishing']]);
+    expect(await deliveriesOf(otherWorkflowId)).toHaveLength(1);
+  });
+});
+
 describe('callbacks at /api/calls/:workflowId/:callbackKey', () => {
   it('delivers the notifications Graph sends to a workflow callback as signals, until the transfer completes', async () => {
     const { callId } = await sim.placeIncomingCall({ botUrl: `${webhookUrl}/api/calls` });
