@@ -165,7 +165,7 @@ describe('inviteParticipants', () => {
     ]);
     // The notifications really were deltas.
     const rosterBodies = stack.sim.deliveries
-      .filter((delivery) => delivery.url.endsWith(handle.workflowId))
+      .filter((delivery) => delivery.url === stackCallbackUri(stack, handle.workflowId))
       .map((delivery) => JSON.stringify(delivery.body));
     expect(
       rosterBodies.some((text) => text.includes('deltaParticipants') && text.includes('sequenceNumber')),

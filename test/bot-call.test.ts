@@ -516,8 +516,9 @@ describe('requests that cannot succeed', () => {
     const failure = await failureOf(handle);
     expect(failure.type).toBe(BOT_CALL_FAILED);
     expect(failure.message).toMatch(/createCall failed: .*403.*passcode/is);
-    const creates = requestsTo('POST', /^\/v1\.0\/communications\/calls$/).filter((request) =>
-      (request.body as { callbackUri?: string }).callbackUri?.endsWith(workflowId),
+    const creates = requestsTo('POST', /^\/v1\.0\/communications\/calls$/).filter(
+      (request) =>
+        (request.body as { callbackUri?: string }).callbackUri === stackCallbackUri(stack, workflowId),
     );
     // A refusal is final: sent once, not retried.
     expect(creates.map((request) => request.status)).toEqual([403]);
