@@ -104,6 +104,8 @@ export interface RecordingStack {
   botUrl: string;
   /** PUBLIC_BASE_URL: the pacer, in front of the webhook. Callback URLs start with it. */
   publicBaseUrl: string;
+  /** HANDOFF_CALLBACK_SECRET as the webhook has it: callback URLs are signed with the first. */
+  callbackSecrets: string[];
   /** The worker's task queue. */
   taskQueue: string;
   /** Notifications the pacer could not deliver in order: a recording with any of them is spoilt. */
@@ -190,6 +192,7 @@ export async function startRecordingStack(options: RecordingStackOptions = {}): 
       simulator,
       botUrl: `${pacer.url}/api/calls`,
       publicBaseUrl: pacer.url,
+      callbackSecrets: config.notifications.callbackSecrets,
       taskQueue: config.temporal.taskQueue,
       pacingProblems,
       stop,
@@ -450,7 +453,7 @@ async function startRecordedBotCall(
   const workflowId = botCallWorkflowId(id);
   const input: BotCallInput = {
     request,
-    callbackUri: callbackUriFor(stack.publicBaseUrl, workflowId),
+    callbackUri: callbackUriFor(stack, workflowId),
     botAppId: stack.simulator.botAppId,
     tenantId: stack.simulator.tenantId,
   };
@@ -680,6 +683,7 @@ export async function recordAnsweredElsewhereTransfer(
     });
     const context = {
       publicBaseUrl: stack.publicBaseUrl,
+      callbackSecrets: stack.callbackSecrets,
       botAppId: stack.simulator.botAppId,
       tenantId: stack.simulator.tenantId,
       taskQueue: stack.taskQueue,

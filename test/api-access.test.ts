@@ -12,7 +12,7 @@ import { getFreePort } from '../src/temporal/ports.js';
 import { projectRoot } from '../src/temporal/project-root.js';
 import { buildApiServer } from '../src/webhook/index.js';
 import { sharedHandoffStack } from './support/handoff-stack.js';
-import { testCaller } from './support/webhook-fixtures.js';
+import { TEST_CALLBACK_SECRET, testCaller } from './support/webhook-fixtures.js';
 
 const TOKENS = [`new-${randomUUID()}`, `old-${randomUUID()}`];
 const stack = sharedHandoffStack({ env: { HANDOFF_API_TOKEN: ` ${TOKENS[0]} , ${TOKENS[1]} ` } });
@@ -228,7 +228,9 @@ describe('the API listener', () => {
         jwksUrl: stack.sim.notificationAuth.jwksUrl,
         issuers: [stack.sim.notificationAuth.issuer],
         audience: stack.sim.notificationAuth.audience,
+        allowedTenants: [stack.sim.tenantId],
       },
+      callbackSecrets: [TEST_CALLBACK_SECRET],
       apiToken: TOKENS,
       logger: false,
     });

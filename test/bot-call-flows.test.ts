@@ -26,6 +26,7 @@ import type {
 } from '../src/workflows/bot-call-types.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
 import { sharedHandoffStack, summaryOf, waitUntil } from './support/handoff-stack.js';
+import { stackCallbackUri } from './support/webhook-fixtures.js';
 
 const stack = sharedHandoffStack();
 
@@ -43,7 +44,7 @@ async function startBotCall(request: CallRequest, extra: Partial<BotCallInput> =
     args: [
       {
         request,
-        callbackUri: `${stack.webhookUrl}/api/calls/${workflowId}`,
+        callbackUri: stackCallbackUri(stack, workflowId),
         botAppId: stack.sim.botAppId,
         tenantId: stack.sim.tenantId,
         ...extra,
@@ -164,7 +165,7 @@ describe('inviteParticipants', () => {
     ]);
     // The notifications really were deltas.
     const rosterBodies = stack.sim.deliveries
-      .filter((delivery) => delivery.url.endsWith(handle.workflowId))
+      .filter((delivery) => delivery.url === stackCallbackUri(stack, handle.workflowId))
       .map((delivery) => JSON.stringify(delivery.body));
     expect(
       rosterBodies.some((text) => text.includes('deltaParticipants') && text.includes('sequenceNumber')),

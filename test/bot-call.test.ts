@@ -32,6 +32,7 @@ import {
   sharedHandoffStack,
   waitUntil,
 } from './support/handoff-stack.js';
+import { stackCallbackUri } from './support/webhook-fixtures.js';
 
 const stack = sharedHandoffStack();
 
@@ -49,7 +50,7 @@ async function startBotCall(
     args: [
       {
         request,
-        callbackUri: `${stack.webhookUrl}/api/calls/${workflowId}`,
+        callbackUri: stackCallbackUri(stack, workflowId),
         botAppId: stack.sim.botAppId,
         tenantId: stack.sim.tenantId,
         ...extra,
@@ -76,8 +77,9 @@ function requestsTo(method: string, path: RegExp | string): RequestRecord[] {
 
 /** The POST /communications/calls whose callbackUri names this workflow. */
 function createRequestOf(workflowId: string): Record<string, unknown> {
-  const creates = requestsTo('POST', /^\/v1\.0\/communications\/calls$/).filter((request) =>
-    (request.body as { callbackUri?: string }).callbackUri?.endsWith(`/api/calls/${workflowId}`),
+  const creates = requestsTo('POST', /^\/v1\.0\/communications\/calls$/).filter(
+    (request) =>
+      (request.body as { callbackUri?: string }).callbackUri === stackCallbackUri(stack, workflowId),
   );
   expect(creates.map((request) => request.status)).toEqual([201]);
   return creates[0]!.body as Record<string, unknown>;
@@ -239,7 +241,7 @@ describe('creating and joining every kind of call', () => {
       const body = createRequestOf(workflowId);
       expect({ name, body }).toMatchObject({
         name,
-        body: { callbackUri: `${stack.webhookUrl}/api/calls/${workflowId}`, ...scenario.body },
+        body: { callbackUri: stackCallbackUri(stack, workflowId), ...scenario.body },
       });
       for (const field of scenario.absent ?? []) expect(body, name).not.toHaveProperty(field);
       expect(state.callId, name).toEqual(expect.any(String));
@@ -327,7 +329,7 @@ describe('a create-call response that never arrives', () => {
     });
     const { callId } = await untilPhase(handle, 'established');
     createRequestOf(workflowId); // exactly one, answered 201 (late)
-    expect(stack.sim.getCall(callId!)?.callbackUri).toBe(`${stack.webhookUrl}/api/calls/${workflowId}`);
+    expect(stack.sim.getCall(callId!)?.callbackUri).toBe(stackCallbackUri(stack, workflowId));
     const events = (await handle.fetchHistory()).events ?? [];
     const createEvents = events.filter((event) => activityTypeOf(events, event) === 'createCall');
     expect(createEvents.map(eventTypeName), describeHistory(events).join('\n')).toEqual([
@@ -514,8 +516,9 @@ describe('requests that cannot succeed', () => {
     const failure = await failureOf(handle);
     expect(failure.type).toBe(BOT_CALL_FAILED);
     expect(failure.message).toMatch(/createCall failed: .*403.*passcode/is);
-    const creates = requestsTo('POST', /^\/v1\.0\/communications\/calls$/).filter((request) =>
-      (request.body as { callbackUri?: string }).callbackUri?.endsWith(workflowId),
+    const creates = requestsTo('POST', /^\/v1\.0\/communications\/calls$/).filter(
+      (request) =>
+        (request.body as { callbackUri?: string }).callbackUri === stackCallbackUri(stack, workflowId),
     );
     // A refusal is final: sent once, not retried.
     expect(creates.map((request) => request.status)).toEqual([403]);

@@ -284,12 +284,14 @@ describe('while Temporal cannot be reached', () => {
       taskQueue: 'unreachable',
       namespace: 'default',
       publicBaseUrl: 'https://bot.handoff.test',
+      callbackSecrets: stack.config.notifications.callbackSecrets,
       botAppId: stack.sim.botAppId,
       incomingCallPolicy: {},
       notificationAuth: {
         jwksUrl: stack.sim.notificationAuth.jwksUrl,
         issuers: [stack.sim.notificationAuth.issuer],
         audience: stack.sim.notificationAuth.audience,
+        allowedTenants: [stack.sim.tenantId],
       },
       logger: false,
     });

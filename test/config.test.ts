@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, seedMeetingTarget } from '../src/config/env.js';
+import { ConfigError, EMBEDDED_CALLBACK_SECRET, loadConfig, seedMeetingTarget } from '../src/config/env.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -18,6 +18,7 @@ const tenant = {
   PUBLIC_BASE_URL: 'https://bot.contoso.com/',
   // Tenant mode needs an API token (test/api-access.test.ts).
   HANDOFF_API_TOKEN: 'api-token',
+  HANDOFF_CALLBACK_SECRET: 'callback-secret-of-the-config-tests-0123456789',
 };
 
 describe('loadConfig', () => {
@@ -41,7 +42,7 @@ describe('loadConfig', () => {
     expect(config.simulator.port).toBe(4010);
   });
 
-  it('reads a tenant, its cloud and the Bot Framework token settings', () => {
+  it('reads a tenant, its cloud and the calling notification settings', () => {
     const config = loadConfig({ ...tenant, GRAPH_CLOUD: 'usGovL4', NOTIFICATION_ALLOWED_TENANTS: 'a, b' });
     expect(config.mode).toBe('tenant');
     expect(config.tenant).toMatchObject({
@@ -51,13 +52,60 @@ describe('loadConfig', () => {
     expect(config.tenant?.cloud.authorityHost).toBe('https://login.microsoftonline.us');
     expect(config.webhook.publicBaseUrl).toBe('https://bot.contoso.com');
     expect(config.notificationAuth).toEqual({
-      openIdConfigurationUrl: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
-      issuers: ['https://api.botframework.com'],
+      openIdConfigurationUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
+      issuers: ['https://api.botframework.com', 'https://graph.microsoft.com'],
       audience: tenant.GRAPH_CLIENT_ID,
-      allowedTenantIds: ['a', 'b'],
+      allowedTenants: ['a', 'b'],
+    });
+    expect(config.notifications).toEqual({
+      callbackSecrets: [tenant.HANDOFF_CALLBACK_SECRET],
+      budgetMs: 3000,
     });
     // With a real tenant nothing is transferred until a target is configured.
     expect(config.defaultTarget).toBeUndefined();
+  });
+
+  it("accepts the bot's own tenant by default, a list, or any tenant with '*' alone", () => {
+    expect(loadConfig(tenant).notificationAuth?.allowedTenants).toEqual([tenant.GRAPH_TENANT_ID]);
+    expect(
+      loadConfig({ ...tenant, NOTIFICATION_ALLOWED_TENANTS: '*' }).notificationAuth?.allowedTenants,
+    ).toBe('any');
+    expect(problemsOf({ ...tenant, NOTIFICATION_ALLOWED_TENANTS: '*, a' }).join()).toMatch(
+      /NOTIFICATION_ALLOWED_TENANTS is either "\*" \(any tenant\) or a list of tenant ids, not both/,
+    );
+    expect(
+      loadConfig({ ...tenant, NOTIFICATION_ISSUERS: 'https://api.botframework.com' }).notificationAuth
+        ?.issuers,
+    ).toEqual(['https://api.botframework.com']);
+  });
+
+  it('requires HANDOFF_CALLBACK_SECRET with a tenant; embedded mode has a fixed simulator-only default', () => {
+    const { HANDOFF_CALLBACK_SECRET: _, ...withoutSecret } = tenant;
+    expect(problemsOf(withoutSecret).join()).toMatch(/HANDOFF_CALLBACK_SECRET is required in tenant mode/);
+    expect(problemsOf({ ...tenant, HANDOFF_CALLBACK_SECRET: 'short' }).join()).toMatch(
+      /HANDOFF_CALLBACK_SECRET: every secret in the list must be at least 32 characters/,
+    );
+    expect(problemsOf({ ...tenant, HANDOFF_CALLBACK_SECRET: EMBEDDED_CALLBACK_SECRET }).join()).toMatch(
+      /must not be the embedded \(simulator-only\) default in tenant mode/,
+    );
+    const rotating = `${'n'.repeat(32)}, ${'o'.repeat(32)}`;
+    expect(
+      loadConfig({ ...tenant, HANDOFF_CALLBACK_SECRET: rotating }).notifications.callbackSecrets,
+    ).toEqual(['n'.repeat(32), 'o'.repeat(32)]);
+    // The same in every `npm start`: running workflows keep working callback URLs after a restart.
+    expect(loadConfig({}).notifications.callbackSecrets).toEqual([EMBEDDED_CALLBACK_SECRET]);
+    expect(loadConfig({}).notifications.callbackSecrets).toEqual(
+      loadConfig({}).notifications.callbackSecrets,
+    );
+  });
+
+  it('keeps the notification budget well under the 5 s Graph waits', () => {
+    expect(loadConfig({ NOTIFICATION_BUDGET_MS: '2000' }).notifications.budgetMs).toBe(2000);
+    for (const bad of ['5000', '100', 'soon']) {
+      expect(problemsOf({ NOTIFICATION_BUDGET_MS: bad }).join()).toMatch(
+        /NOTIFICATION_BUDGET_MS must be an integer from 500 to 4500/,
+      );
+    }
   });
 
   it('names every missing tenant setting', () => {

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
@@ -32,6 +33,7 @@ import type { TransferTarget } from '../src/workflows/types.js';
 import { seedNotifications } from './support/seeds.js';
 import { type LocalTemporalEnvironment, startLocalTemporal } from './support/temporal.js';
 import {
+  callbackPathFor,
   createSigningKey,
   eventually,
   forgeToken,
@@ -40,6 +42,7 @@ import {
   type JsonBody,
   type KeyServer,
   startKeyServer,
+  TEST_CALLBACK_SECRET,
   type TestSigningKey,
   testCaller,
   unsignedToken,
@@ -55,7 +58,7 @@ const taskQueue = `hostile-input-${randomUUID()}`;
 /** The transfer every notification row addresses: it must never record a delivery. */
 const SENTINEL_CALL_ID = randomUUID();
 const SENTINEL = `transfer-${SENTINEL_CALL_ID}`;
-const SENTINEL_PATH = `/api/calls/${SENTINEL}`;
+const SENTINEL_PATH = callbackPathFor(SENTINEL);
 /** The call every row that could start a workflow names (incoming calls, transfer requests): it must never get one. */
 const UNSTARTED_CALL_ID = randomUUID();
 /** Receives the good notification sent after every row. */
@@ -232,6 +235,8 @@ interface HostileRow {
   status: 400 | 401 | 404 | 413 | 415 | 431;
   /** A substring of error.message that names the problem. */
   message: string;
+  /** A substring the server log must have for it (a refused token's reason goes there, not in the body). */
+  logged?: string;
 }
 
 interface Answer {
@@ -250,6 +255,14 @@ let apiPort: number;
 function portFor(path: string): number {
   return path.startsWith('/api/transfers') ? apiPort : webhookPort;
 }
+/** The webhook's log lines (warn and up): where refused tokens' reasons go. */
+const logLines: Array<Record<string, unknown>> = [];
+const logStream = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+    done();
+  },
+});
 
 function authorizationFor(auth: Auth): string | undefined {
   if (auth === 'none') return undefined;
@@ -792,10 +805,11 @@ const fieldRows: HostileRow[] = (
 
 /** Notification tokens, on the sentinel's callback and on the bot URL (where they would start a transfer). */
 const incomingOnBotUrl: HostileRequest = { path: '/api/calls', json: incomingCallBody(UNSTARTED_CALL_ID) };
+/** The body says only "notification refused" (issue 9.6); `reason` is what the log says. */
 function tokenRow(
   name: string,
   auth: Auth,
-  message: string,
+  reason: string,
   on: 'callback' | 'bot URL' = 'callback',
 ): HostileRow {
   return {
@@ -803,7 +817,8 @@ function tokenRow(
     name: on === 'callback' ? name : `${name}, on the bot URL`,
     request: on === 'callback' ? { json: callChange(), auth } : { ...incomingOnBotUrl, auth },
     status: 401,
-    message,
+    message: 'notification refused',
+    logged: reason,
   };
 }
 
@@ -861,7 +876,27 @@ const pathRows: HostileRow[] = (
     ['..%2F..%2Fetc%2Fpasswd', '/api/calls/..%2F..%2Fetc%2Fpasswd', 400, badWorkflowId],
     ['the sentinel id %2F..', `/api/calls/${SENTINEL}%2F..`, 400, badWorkflowId],
     ['a%2Fb', '/api/calls/a%2Fb', 400, badWorkflowId],
-    ['a/b (two segments)', '/api/calls/a/b', 404, 'no route for POST /api/calls/a/b'],
+    ['a/b (a callback key that is no key)', '/api/calls/a/b', 404, 'no such callback'],
+    ['the sentinel without its callback key', `/api/calls/${SENTINEL}`, 404, 'no such callback'],
+    ['the sentinel with an empty callback key', `/api/calls/${SENTINEL}/`, 404, 'no such callback'],
+    [
+      "the sentinel with the canary's callback key",
+      `/api/calls/${SENTINEL}/${callbackPathFor(CANARY).split('/').pop()}`,
+      404,
+      'no such callback',
+    ],
+    [
+      'the sentinel with a key made with another secret',
+      callbackPathFor(SENTINEL, `${TEST_CALLBACK_SECRET}-other`),
+      404,
+      'no such callback',
+    ],
+    [
+      'the sentinel with its key in upper case',
+      `/api/calls/${SENTINEL}/${callbackPathFor(SENTINEL).split('/').pop()?.toUpperCase()}`,
+      404,
+      'no such callback',
+    ],
     [
       'x/../<sentinel> (a dot-dot segment before the id)',
       `/api/calls/x/../${SENTINEL}`,
@@ -1273,7 +1308,7 @@ async function startRecorder(callId: string): Promise<void> {
 /** The good request after each row: a valid notification to the canary, which must be signalled. */
 async function goodNotification(): Promise<JsonBody> {
   const answer = await send({
-    path: `/api/calls/${CANARY}`,
+    path: callbackPathFor(CANARY),
     json: withItem(callChange(), { resourceUrl: `/communications/calls/${CANARY_CALL_ID}` }),
   });
   expect(answer.status, answer.text).toBe(202);
@@ -1300,6 +1335,7 @@ beforeAll(async () => {
     taskQueue,
     namespace,
     publicBaseUrl: 'https://bot.handoff.test',
+    callbackSecrets: [TEST_CALLBACK_SECRET],
     botAppId: BOT_APP_ID,
     // Incoming calls start transfers here, so a hostile incoming call that got through would show.
     incomingCallPolicy: { defaultTarget: meetingTarget },
@@ -1307,10 +1343,10 @@ beforeAll(async () => {
       jwksUrl: keyServer.jwksUrl,
       issuers: [ISSUER],
       audience: BOT_APP_ID,
-      allowedTenantIds: [TENANT],
+      allowedTenants: [TENANT],
     },
     apiToken: API_TOKEN,
-    logger: false,
+    logger: { level: 'warn', stream: logStream },
   };
   webhook = buildWebhookServer(deps);
   await webhook.listen({ host: '127.0.0.1', port: 0 });
@@ -1387,6 +1423,7 @@ describe('the rows themselves', () => {
 
 describe('hostile requests', () => {
   it.each(rows)('$category: $name → $status', async (row) => {
+    const logged = logLines.length;
     const answer = await send(row.request);
     const where = `${row.category}: ${row.name} → ${answer.status} ${answer.text.slice(0, 500)}`;
     expect(answer.status, where).toBe(row.status);
@@ -1399,6 +1436,14 @@ describe('hostile requests', () => {
       ...(body.error.issues ? { issues: expect.any(Array) } : {}),
     });
     expect(body.error.message, where).toContain(row.message);
+    if (row.category === 'token') {
+      // What was checked and against what stays in the log.
+      for (const secret of [BOT_APP_ID, ISSUER, TENANT]) expect(answer.text, where).not.toContain(secret);
+    }
+    if (row.logged) {
+      const details = logLines.slice(logged).map((line) => String(line.detail ?? ''));
+      expect(details.join('\n'), where).toContain(row.logged);
+    }
     for (const leak of leaks) expect(answer.text, where).not.toMatch(leak);
     expect(answer.text, where).not.toContain(process.cwd());
 
@@ -1431,7 +1476,7 @@ describe('hostile requests', () => {
 describe('fuzzing POST /api/calls/:workflowId with a valid token', () => {
   /** 202 (signalled to the fuzz target) or 400 in the error shape; never 5xx, nothing internal. */
   async function postsCleanly(raw: string | Buffer): Promise<number> {
-    const answer = await send({ path: `/api/calls/${FUZZ}`, raw });
+    const answer = await send({ path: callbackPathFor(FUZZ), raw });
     const where = `${answer.status} ${answer.text.slice(0, 300)} for ${String(raw).slice(0, 300)}`;
     expect([202, 400], where).toContain(answer.status);
     const body: JsonBody = JSON.parse(answer.text);

@@ -10,6 +10,7 @@ import { jsonSchemaOf } from '../src/webhook/api-schemas.js';
 import { botCallStartSchema } from '../src/webhook/call-request.js';
 import { buildApiServer, buildWebhookServer, type WebhookDeps } from '../src/webhook/index.js';
 import { transferRequestSchema } from '../src/webhook/transfer-request.js';
+import { TEST_CALLBACK_SECRET } from './support/webhook-fixtures.js';
 
 const API_TOKEN = 'openapi-test-token';
 
@@ -28,7 +29,13 @@ function deps(): WebhookDeps {
     publicBaseUrl: 'https://bot.handoff.test',
     botAppId: 'bot-app-id',
     incomingCallPolicy: {},
-    notificationAuth: { jwksUrl: 'https://keys.handoff.test/jwks', issuers: ['issuer'], audience: 'bot' },
+    notificationAuth: {
+      jwksUrl: 'https://keys.handoff.test/jwks',
+      issuers: ['issuer'],
+      audience: 'bot',
+      allowedTenants: 'any',
+    },
+    callbackSecrets: [TEST_CALLBACK_SECRET],
     apiToken: API_TOKEN,
     logger: false,
   };

@@ -20,6 +20,7 @@ import { getFreePort } from '../src/temporal/ports.js';
 import { buildApiServer, buildWebhookServer, type WebhookDeps } from '../src/webhook/index.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
 import {
+  callbackPathFor,
   callStateBody,
   createSigningKey,
   eventually,
@@ -28,6 +29,7 @@ import {
   type KeyServer,
   post,
   startKeyServer,
+  TEST_CALLBACK_SECRET,
   type TestSigningKey,
 } from './support/webhook-fixtures.js';
 import { recordedDeliveriesQuery } from './support/workflows/webhook-recorder.js';
@@ -83,9 +85,16 @@ beforeAll(async () => {
     taskQueue,
     namespace: NAMESPACE,
     publicBaseUrl: 'https://bot.handoff.test',
+    callbackSecrets: [TEST_CALLBACK_SECRET],
     botAppId: BOT_APP_ID,
     incomingCallPolicy: {},
-    notificationAuth: { jwksUrl: keyServer.jwksUrl, issuers: [ISSUER], audience: BOT_APP_ID },
+    // Tenants are not this file's concern: test/notification-trust.test.ts checks them.
+    notificationAuth: {
+      jwksUrl: keyServer.jwksUrl,
+      issuers: [ISSUER],
+      audience: BOT_APP_ID,
+      allowedTenants: 'any',
+    },
     apiToken: API_TOKEN,
     logger: false,
   };
@@ -114,7 +123,7 @@ async function deliveriesOf(workflowId: string): Promise<NotificationDelivery[]>
 
 async function notify(workflowId: string, callId: string, state: string) {
   const token = await forgeToken(key, { issuer: ISSUER, audience: BOT_APP_ID });
-  return post(`${webhookUrl}/api/calls/${workflowId}`, callStateBody(callId, state), { token });
+  return post(`${webhookUrl}${callbackPathFor(workflowId)}`, callStateBody(callId, state), { token });
 }
 
 describe('while Temporal is down and after it comes back', () => {

@@ -37,6 +37,7 @@ import {
   createSigningKey,
   forgeToken,
   post,
+  stackCallbackUri,
   unsignedToken,
 } from './support/webhook-fixtures.js';
 
@@ -172,7 +173,7 @@ describe('the seed transfer, end to end', () => {
     expect([...ordered].sort((a, b) => a! - b!)).toEqual(ordered);
 
     // What Graph was asked, exactly once each.
-    const callbackUri = `${s.webhookUrl}/api/calls/${workflowId}`;
+    const callbackUri = stackCallbackUri(s, workflowId);
     const answers = requestsTo(s, 'POST', `/v1.0/communications/calls/${callId}/answer`);
     expect(answers.map((request) => request.status)).toEqual([202]);
     expect(answers[0]?.body).toMatchObject({ callbackUri });
@@ -324,7 +325,7 @@ describe('notification authentication on a running transfer', () => {
     expect((await handle.describe()).status.name).toBe('RUNNING');
     const before = await handle.query(transferStateQuery);
     const signalsBefore = signalsIn(await s.history(workflowId)).length;
-    const callbackUrl = `${s.webhookUrl}/api/calls/${workflowId}`;
+    const callbackUrl = stackCallbackUri(s, workflowId);
     // Had it been accepted, it would end the transfer.
     const body = callStateBody(callId, 'terminated');
     const { issuer, audience, jwksUrl } = s.sim.notificationAuth;

@@ -40,7 +40,7 @@ import {
   summaryOf,
   waitUntil,
 } from './support/handoff-stack.js';
-import { post } from './support/webhook-fixtures.js';
+import { post, stackCallbackUri } from './support/webhook-fixtures.js';
 
 const stack = sharedHandoffStack();
 const receiver = sharedBotReceiver();
@@ -275,7 +275,7 @@ describe('notifications for a finished transfer', () => {
       JSON.stringify(notification.body).includes(callId),
     )?.token;
     expect(token).toEqual(expect.any(String));
-    const callback = `${stack.webhookUrl}/api/calls/${workflowId}`;
+    const callback = stackCallbackUri(stack, workflowId);
     const established = done.run.deliveries.find((delivery) => delivery.kind === 'established')!;
     const again = await post(callback, established.body, { token: token! });
     expect(again.status).toBe(202);

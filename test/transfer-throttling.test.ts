@@ -29,6 +29,7 @@ import {
   transferResultOf,
 } from './support/flow-properties.js';
 import { eventTypeName, sharedHandoffStack, summaryOf } from './support/handoff-stack.js';
+import { stackCallbackUri } from './support/webhook-fixtures.js';
 
 const stack = sharedHandoffStack();
 const receiver = sharedBotReceiver();
@@ -209,7 +210,7 @@ describe('a create call whose response is lost and whose notifications come afte
     expect(result.outcome).toBe('completed');
 
     // Two group calls were created, both with the workflow's callback.
-    const callback = `${stack.webhookUrl}/api/calls/${workflowId}`;
+    const callback = stackCallbackUri(stack, workflowId);
     const groupCalls = run.calls.filter((call) => call.kind === 'group');
     expect(groupCalls).toHaveLength(2);
     for (const call of groupCalls) expect(call.callbackUri).toBe(callback);

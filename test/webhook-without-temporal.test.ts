@@ -13,12 +13,15 @@ import { getFreePort } from '../src/temporal/ports.js';
 import {
   buildApiServer,
   buildWebhookServer,
+  createNotificationKeys,
   createNotificationVerifier,
   NotificationAuthError,
+  type NotificationAuthOptions,
   type WebhookDeps,
 } from '../src/webhook/index.js';
 import type { TransferTarget } from '../src/workflows/types.js';
 import {
+  callbackPathFor,
   callStateBody,
   createSigningKey,
   forgeToken,
@@ -28,6 +31,7 @@ import {
   type KeyServer,
   post,
   startKeyServer,
+  TEST_CALLBACK_SECRET,
   type TestSigningKey,
   unsignedToken,
 } from './support/webhook-fixtures.js';
@@ -47,6 +51,25 @@ let ownKeysUrl: string;
 let ownKeysWebhookDeps: WebhookDeps;
 let simWebhook: FastifyInstance;
 let simWebhookUrl: string;
+/** ownKeysWebhook's log lines: where a refused token's reason goes. */
+const logLines: Array<Record<string, unknown>> = [];
+
+function collectInto(lines: Array<Record<string, unknown>>): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+}
+
+/** A verifier whose keys have been fetched, as the webhook's are once it is ready. */
+async function startedVerifier(options: NotificationAuthOptions) {
+  const keys = createNotificationKeys(options);
+  await keys.start({ info: () => undefined, error: () => undefined });
+  keys.stop();
+  return createNotificationVerifier(options, keys);
+}
 
 async function listen(deps: WebhookDeps): Promise<[FastifyInstance, string]> {
   const app = buildWebhookServer(deps);
@@ -65,8 +88,8 @@ beforeAll(async () => {
     taskQueue: 'unreachable',
     namespace: 'default',
     publicBaseUrl: 'https://bot.handoff.test',
+    callbackSecrets: [TEST_CALLBACK_SECRET],
     incomingCallPolicy: { defaultTarget },
-    logger: false,
   } as const;
   ownKeysWebhookDeps = {
     ...common,
@@ -75,7 +98,9 @@ beforeAll(async () => {
       openIdConfigurationUrl: keyServer.openIdConfigurationUrl,
       issuers: [ISSUER],
       audience: BOT_APP_ID,
+      allowedTenants: 'any',
     },
+    logger: { level: 'warn', stream: collectInto(logLines) },
   };
   [ownKeysWebhook, ownKeysUrl] = await listen(ownKeysWebhookDeps);
   [simWebhook, simWebhookUrl] = await listen({
@@ -85,7 +110,9 @@ beforeAll(async () => {
       jwksUrl: sim.notificationAuth.jwksUrl,
       issuers: [sim.notificationAuth.issuer],
       audience: sim.notificationAuth.audience,
+      allowedTenants: [sim.tenantId],
     },
+    logger: false,
   });
 });
 
@@ -96,14 +123,14 @@ afterAll(async () => {
 
 async function callback(token: string): Promise<HttpAnswer> {
   return post(
-    `${ownKeysUrl}/api/calls/transfer-${randomUUID()}`,
+    `${ownKeysUrl}${callbackPathFor(`transfer-${randomUUID()}`)}`,
     callStateBody(randomUUID(), 'established'),
     { token },
   );
 }
 
 describe('notification tokens', () => {
-  it('accepts a token signed with a published key, found through the OpenID configuration', async () => {
+  it('accepts a token signed with a published key, found through the OpenID configuration at start', async () => {
     // Authentication passed: the request got as far as Temporal, which is down.
     expect((await callback(await forgeToken(key, claims))).status).toBe(503);
     // Within the clock tolerance (5 min), an expired token still passes.
@@ -112,23 +139,29 @@ describe('notification tokens', () => {
   });
 
   it.each([
-    ['an expired token', { expiresIn: -400 }, 'token_expired'],
-    ['a token not valid yet', { notBefore: 600 }, 'token_not_yet_valid'],
-    ['a token for another bot', { audience: 'some-other-bot' }, 'token_wrong_audience'],
-    ['a token from another issuer', { issuer: 'https://evil.example' }, 'token_wrong_issuer'],
-    ['a token with a key id nobody published', { kid: 'unknown-key' }, 'token_unknown_key_id'],
-  ])('refuses %s with 401', async (_, overrides, code) => {
+    ['an expired token', { expiresIn: -400 }, 'expired'],
+    ['a token not valid yet', { notBefore: 600 }, 'not_yet_valid'],
+    ['a token for another bot', { audience: 'some-other-bot' }, 'wrong_audience'],
+    ['a token from another issuer', { issuer: 'https://evil.example' }, 'wrong_issuer'],
+    ['a token with a key id nobody published', { kid: 'unknown-key' }, 'unknown_key_id'],
+  ])('refuses %s with a bare 401, the reason in the log only', async (_, overrides, reason) => {
+    const before = logLines.length;
     const response = await callback(await forgeToken(key, { ...claims, ...overrides }));
     expect(response.status).toBe(401);
     expect(response.body).toEqual({
-      error: { code, message: expect.stringMatching(/^notification refused: /) },
+      error: { code: 'notification_refused', message: 'notification refused' },
     });
+    expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(logLines.slice(before)).toContainEqual(
+      expect.objectContaining({ reason, msg: 'notification refused: invalid token' }),
+    );
   });
 
   it('refuses alg none and HS256 signed with the public key as the secret', async () => {
     const now = Math.floor(Date.now() / 1000);
     const none = unsignedToken({ iss: ISSUER, aud: BOT_APP_ID, exp: now + 300 });
-    expect((await callback(none)).body.error.code).toBe('token_algorithm_not_allowed');
+    const before = logLines.length;
+    expect((await callback(none)).body.error.code).toBe('notification_refused');
 
     const { publicKey } = await generateKeyPair('RS256', { extractable: true });
     const publicPem = await exportSPKI(publicKey);
@@ -140,15 +173,17 @@ describe('notification tokens', () => {
       .sign(new TextEncoder().encode(publicPem));
     const response = await callback(confused);
     expect(response.status).toBe(401);
-    expect(response.body.error.code).toBe('token_algorithm_not_allowed');
+    expect(response.body.error.code).toBe('notification_refused');
+    const reasons = logLines.slice(before).map((line) => line.reason);
+    expect(reasons).toEqual(['algorithm_not_allowed', 'algorithm_not_allowed']);
   });
 
   it('checks the tenant when allowed tenants are configured', async () => {
-    const verify = createNotificationVerifier({
+    const verify = await startedVerifier({
       jwksUrl: keyServer.jwksUrl,
       issuers: [ISSUER],
       audience: BOT_APP_ID,
-      allowedTenantIds: ['Tenant-A'],
+      allowedTenants: ['Tenant-A'],
     });
     const verified = await verify(`Bearer ${await forgeToken(key, { ...claims, tenantId: 'tenant-a' })}`);
     expect(verified).toMatchObject({
@@ -169,10 +204,11 @@ describe('notification tokens', () => {
   });
 
   it('answers 503 (so Graph retries) when the signing keys cannot be fetched', async () => {
-    const verify = createNotificationVerifier({
+    const verify = await startedVerifier({
       jwksUrl: `http://127.0.0.1:${await getFreePort()}/keys`,
       issuers: [ISSUER],
       audience: BOT_APP_ID,
+      allowedTenants: 'any',
     });
     const failure = await verify(`Bearer ${await forgeToken(key, claims)}`).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(NotificationAuthError);
@@ -238,9 +274,15 @@ describe('while Temporal is unreachable', () => {
       taskQueue: 'unreachable',
       namespace: 'default',
       publicBaseUrl: 'https://bot.handoff.test',
+      callbackSecrets: [TEST_CALLBACK_SECRET],
       botAppId: BOT_APP_ID,
       incomingCallPolicy: {},
-      notificationAuth: { jwksUrl: keyServer.jwksUrl, issuers: [ISSUER], audience: BOT_APP_ID },
+      notificationAuth: {
+        jwksUrl: keyServer.jwksUrl,
+        issuers: [ISSUER],
+        audience: BOT_APP_ID,
+        allowedTenants: 'any',
+      },
       logger: { level: 'info', stream },
     });
     try {

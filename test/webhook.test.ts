@@ -15,6 +15,7 @@ import type { TransferInput, TransferTarget } from '../src/workflows/types.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
 import { type LocalTemporalEnvironment, startLocalTemporal } from './support/temporal.js';
 import {
+  callbackPathFor,
   callStateBody,
   createSigningKey,
   eventually,
@@ -23,6 +24,7 @@ import {
   incomingCallBody,
   post,
   postRawPath,
+  TEST_CALLBACK_SECRET,
   testCaller,
 } from './support/webhook-fixtures.js';
 import {
@@ -68,6 +70,7 @@ beforeAll(async () => {
     taskQueue,
     namespace,
     publicBaseUrl: PUBLIC_BASE_URL,
+    callbackSecrets: [TEST_CALLBACK_SECRET],
     botAppId: sim.botAppId,
     tenantId: sim.tenantId,
     temporalUiUrl: temporal.uiUrl,
@@ -76,6 +79,7 @@ beforeAll(async () => {
       jwksUrl: sim.notificationAuth.jwksUrl,
       issuers: [sim.notificationAuth.issuer],
       audience: sim.notificationAuth.audience,
+      allowedTenants: [sim.tenantId],
     },
     bodyLimitBytes: 16 * 1024,
     apiToken: API_TOKEN,
@@ -177,7 +181,7 @@ describe('incoming calls at /api/calls', () => {
       p2pCallId: callId,
       invitee: expect.objectContaining({ user: expect.objectContaining({ id: expect.any(String) }) }),
       target: defaultTarget,
-      callbackUri: `${PUBLIC_BASE_URL}/api/calls/${workflowId}`,
+      callbackUri: `${PUBLIC_BASE_URL}${callbackPathFor(workflowId)}`,
       botAppId: sim.botAppId,
       tenantId: sim.tenantId,
       preFetchMedia: [{ uri: 'https://cdn.contoso.com/beep.wav' }],
@@ -214,7 +218,42 @@ describe('incoming calls at /api/calls', () => {
   });
 });
 
-describe('callbacks at /api/calls/:workflowId', () => {
+describe('a batch on the bot URL', () => {
+  it("starts the incoming call's transfer with the batch's later notifications for that call, and signals the others", async () => {
+    const token = await simulatorToken();
+    const otherWorkflowId = await startTransfer();
+    const otherCallId = otherWorkflowId.replace(/^transfer-/, '');
+    const callId = randomUUID();
+    const item = (body: Record<string, unknown>) => (body as { value: unknown[] }).value;
+    const batch = {
+      value: [
+        ...item(incomingCallBody(callId)),
+        ...item(callStateBody(otherCallId, 'establishing')),
+        ...item(callStateBody(callId, 'establishing')),
+      ],
+    };
+    const answer = await post(`${webhookUrl}/api/calls`, batch, { token });
+    expect(answer.status).toBe(202);
+    expect(answer.body.deliveries).toEqual([
+      { workflowId: `transfer-${callId}`, callIds: [callId], notifications: 2, outcome: 'started' },
+      { workflowId: otherWorkflowId, callIds: [otherCallId], notifications: 1, outcome: 'signalled' },
+    ]);
+    // Delivered concurrently, yet the later notification cannot reach the workflow before it exists.
+    const started = await eventually('the started transfer', () =>
+      deliveriesOf(`transfer-${callId}`).catch(() => undefined),
+    );
+    expect(
+      started.map((delivery) =>
+        delivery.notifications.map((notification) =>
+          notification.kind === 'call' ? notification.call.state : notification.kind,
+        ),
+      ),
+    ).toEqual([['incoming', 'establishing']]);
+    expect(await deliveriesOf(otherWorkflowId)).toHaveLength(1);
+  });
+});
+
+describe('callbacks at /api/calls/:workflowId/:callbackKey', () => {
   it('delivers the notifications Graph sends to a workflow callback as signals, until the transfer completes', async () => {
     const { callId } = await sim.placeIncomingCall({ botUrl: `${webhookUrl}/api/calls` });
     const workflowId = `transfer-${callId}`;
@@ -234,7 +273,7 @@ describe('callbacks at /api/calls/:workflowId', () => {
       body: form,
     });
     const { access_token: accessToken } = (await tokenResponse.json()) as { access_token: string };
-    const callbackUri = `${webhookUrl}/api/calls/${workflowId}`;
+    const callbackUri = `${webhookUrl}${callbackPathFor(workflowId)}`;
     const answer = await post(
       `${sim.graphBaseUrl}/communications/calls/${callId}/answer`,
       {
@@ -290,7 +329,7 @@ describe('callbacks at /api/calls/:workflowId', () => {
   it('acknowledges a notification for an unknown workflow with 202', async () => {
     const token = await simulatorToken();
     const unknown = await post(
-      `${webhookUrl}/api/calls/transfer-${randomUUID()}`,
+      `${webhookUrl}${callbackPathFor(`transfer-${randomUUID()}`)}`,
       callStateBody('abc', 'established'),
       {
         token,
@@ -298,6 +337,99 @@ describe('callbacks at /api/calls/:workflowId', () => {
     );
     expect(unknown.status).toBe(202);
     expect(unknown.body.deliveries).toMatchObject([{ outcome: 'unknownWorkflow' }]);
+  });
+
+  it("refuses a valid token on another workflow's path (404), and nothing reaches that workflow's history", async () => {
+    const token = await simulatorToken();
+    const [victim, attacker] = await Promise.all([startTransfer(), startTransfer()]);
+    const victimCallId = victim.replace(/^transfer-/, '');
+    const signalsOf = async (workflowId: string) =>
+      ((await handle(workflowId).fetchHistory()).events ?? []).filter(
+        (event) => event.workflowExecutionSignaledEventAttributes,
+      ).length;
+    const signalsBefore = await signalsOf(victim);
+    const attackerKey = callbackPathFor(attacker).split('/').pop();
+    const forgedPaths = [
+      `/api/calls/${victim}/${attackerKey}`,
+      `/api/calls/${victim}`,
+      callbackPathFor(victim, 'a-secret-this-webhook-does-not-have-0123456789'),
+    ];
+    for (const path of forgedPaths) {
+      const answer = await post(`${webhookUrl}${path}`, callStateBody(victimCallId, 'terminated'), { token });
+      expect(answer.status, path).toBe(404);
+      expect(answer.body.error, path).toEqual({ code: 'not_found', message: 'no such callback' });
+    }
+    expect(await signalsOf(victim)).toBe(signalsBefore);
+    expect(await deliveriesOf(victim)).toEqual([]);
+
+    // The same token on the victim's own signed path is delivered: what was wrong was the key.
+    const own = await post(
+      `${webhookUrl}${callbackPathFor(victim)}`,
+      callStateBody(victimCallId, 'established'),
+      { token },
+    );
+    expect(own.status).toBe(202);
+    expect(await signalsOf(victim)).toBe(signalsBefore + 1);
+  });
+
+  it('accepts callback URLs signed with any secret of the list (rotation), and no others', async () => {
+    const newSecret = `rotated-${TEST_CALLBACK_SECRET}`;
+    const rotated = buildWebhookServer({
+      temporal: temporal.client,
+      taskQueue,
+      namespace,
+      publicBaseUrl: PUBLIC_BASE_URL,
+      callbackSecrets: [newSecret, TEST_CALLBACK_SECRET],
+      botAppId: sim.botAppId,
+      incomingCallPolicy: {},
+      notificationAuth: {
+        jwksUrl: sim.notificationAuth.jwksUrl,
+        issuers: [sim.notificationAuth.issuer],
+        audience: sim.notificationAuth.audience,
+        allowedTenants: [sim.tenantId],
+      },
+      apiToken: API_TOKEN,
+      logger: false,
+    });
+    try {
+      await rotated.listen({ host: '127.0.0.1', port: 0 });
+      const rotatedUrl = `http://127.0.0.1:${(rotated.server.address() as AddressInfo).port}`;
+      const token = await simulatorToken();
+      const workflowId = await startTransfer();
+      const callId = workflowId.replace(/^transfer-/, '');
+      for (const secret of [TEST_CALLBACK_SECRET, newSecret]) {
+        const answer = await post(
+          `${rotatedUrl}${callbackPathFor(workflowId, secret)}`,
+          callStateBody(callId, 'establishing'),
+          { token },
+        );
+        expect(answer.status).toBe(202);
+      }
+      const retired = await post(
+        `${rotatedUrl}${callbackPathFor(workflowId, `retired-${TEST_CALLBACK_SECRET}`)}`,
+        callStateBody(callId, 'established'),
+        { token },
+      );
+      expect(retired.status).toBe(404);
+      expect(await deliveriesOf(workflowId)).toHaveLength(2);
+      // New URLs are signed with the first secret of the list.
+      const started = await post(
+        `${rotatedUrl}/api/transfers`,
+        { callId: randomUUID(), target: defaultTarget, invitee: testCaller },
+        { token: API_TOKEN },
+      );
+      expect(started.status).toBe(201);
+      const input: TransferInput = await eventually('the new transfer', () =>
+        handle(started.body.workflowId)
+          .query(recordedInputQuery)
+          .catch(() => undefined),
+      );
+      expect(input.callbackUri).toBe(
+        `${PUBLIC_BASE_URL}${callbackPathFor(started.body.workflowId, newSecret)}`,
+      );
+    } finally {
+      await rotated.close();
+    }
   });
 
   it('refuses workflow ids with path tricks or foreign characters (400), signalling nothing', async () => {
@@ -334,19 +466,20 @@ describe('notification authentication', () => {
     const callId = workflowId.replace(/^transfer-/, '');
 
     const callback = await post(
-      `${webhookUrl}/api/calls/${workflowId}`,
+      `${webhookUrl}${callbackPathFor(workflowId)}`,
       callStateBody(callId, 'established'),
     );
     expect(callback.status).toBe(401);
-    expect(callback.body.error.code).toBe('token_missing');
-    expect(callback.headers.get('www-authenticate')).toContain('invalid_token');
+    expect(callback.body.error).toEqual({ code: 'notification_refused', message: 'notification refused' });
+    expect(callback.headers.get('www-authenticate')).toBe('Bearer');
 
     const newCallId = randomUUID();
     const incoming = await post(`${webhookUrl}/api/calls`, incomingCallBody(newCallId), {
       headers: { authorization: 'Basic dXNlcjpwYXNz' },
     });
     expect(incoming.status).toBe(401);
-    expect(incoming.body.error.code).toBe('token_malformed');
+    expect(incoming.body.error.code).toBe('notification_refused');
+    expect(incoming.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
 
     expect(await deliveriesOf(workflowId)).toEqual([]);
     expect(await workflowExists(`transfer-${newCallId}`)).toBe(false);
@@ -363,14 +496,14 @@ describe('notification authentication', () => {
 
     const impostor = await createSigningKey(publishedKid);
     const sameKid = await post(
-      `${webhookUrl}/api/calls/${workflowId}`,
+      `${webhookUrl}${callbackPathFor(workflowId)}`,
       callStateBody(callId, 'established'),
       {
         token: await forgeToken(impostor, claims),
       },
     );
     expect(sameKid.status).toBe(401);
-    expect(sameKid.body.error.code).toBe('token_bad_signature');
+    expect(sameKid.body.error.code).toBe('notification_refused');
 
     const stranger = await createSigningKey('not-a-published-key');
     const newCallId = randomUUID();
@@ -378,7 +511,7 @@ describe('notification authentication', () => {
       token: await forgeToken(stranger, claims),
     });
     expect(otherKid.status).toBe(401);
-    expect(otherKid.body.error.code).toBe('token_unknown_key_id');
+    expect(otherKid.body.error.code).toBe('notification_refused');
 
     expect(await deliveriesOf(workflowId)).toEqual([]);
     expect(await workflowExists(`transfer-${newCallId}`)).toBe(false);
@@ -390,7 +523,7 @@ describe('request bodies', () => {
     const token = await simulatorToken();
     const workflowId = await startTransfer();
 
-    const malformed = await post(`${webhookUrl}/api/calls/${workflowId}`, undefined, {
+    const malformed = await post(`${webhookUrl}${callbackPathFor(workflowId)}`, undefined, {
       token,
       rawBody: '{"value": [',
     });
@@ -413,14 +546,14 @@ describe('request bodies', () => {
     const token = await simulatorToken();
     const workflowId = await startTransfer();
     const oversized = { ...callStateBody('abc', 'established'), padding: 'x'.repeat(20 * 1024) };
-    const tooLarge = await post(`${webhookUrl}/api/calls/${workflowId}`, oversized, { token });
+    const tooLarge = await post(`${webhookUrl}${callbackPathFor(workflowId)}`, oversized, { token });
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body.error).toEqual({
       code: 'body_too_large',
       message: expect.stringContaining('16384'),
     });
 
-    const text = await post(`${webhookUrl}/api/calls/${workflowId}`, undefined, {
+    const text = await post(`${webhookUrl}${callbackPathFor(workflowId)}`, undefined, {
       token,
       rawBody: 'hello',
       contentType: 'text/plain',
@@ -466,7 +599,7 @@ describe('transfers API', () => {
       p2pCallId: callId,
       invitee: { phone: { id: '+12345678901' } },
       target: { kind: 'joinMeetingId', joinMeetingId: '1234567890', passcode: 'secret' },
-      callbackUri: `${PUBLIC_BASE_URL}/api/calls/${workflowId}`,
+      callbackUri: `${PUBLIC_BASE_URL}${callbackPathFor(workflowId)}`,
       botAppId: sim.botAppId,
       tenantId: sim.tenantId,
       timeouts: { callEstablishedMs: 5_000 },

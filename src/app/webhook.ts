@@ -23,12 +23,15 @@ export function webhookDepsFor(
     jwksUrl: simulator!.notificationAuth.jwksUrl,
     issuers: [simulator!.notificationAuth.issuer],
     audience: simulator!.notificationAuth.audience,
+    allowedTenants: [simulator!.tenantId],
   };
   return {
     temporal,
     taskQueue: config.temporal.taskQueue,
     namespace: config.temporal.namespace,
     publicBaseUrl: config.webhook.publicBaseUrl,
+    callbackSecrets: config.notifications.callbackSecrets,
+    notificationBudgetMs: config.notifications.budgetMs,
     botAppId: config.tenant?.clientId ?? simulator!.botAppId,
     tenantId: config.tenant?.tenantId ?? simulator!.tenantId,
     ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),

@@ -6,6 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type NationalCloud, nationalCloud } from '../graph/index.js';
+import {
+  CALLING_NOTIFICATION_ISSUERS,
+  CALLING_OPENID_CONFIGURATION_URL,
+} from '../webhook/notification-auth.js';
 import { transferTargetSchema } from '../webhook/transfer-request.js';
 import type { TransferTarget } from '../workflows/types.js';
 
@@ -42,7 +46,8 @@ export interface NotificationAuthSettings {
   openIdConfigurationUrl?: string;
   issuers: string[];
   audience: string;
-  allowedTenantIds?: string[];
+  /** NOTIFICATION_ALLOWED_TENANTS: tenant ids, or 'any' (`*`); default GRAPH_TENANT_ID. */
+  allowedTenants: string[] | 'any';
 }
 
 export interface ApiSettings {
@@ -53,6 +58,24 @@ export interface ApiSettings {
   /** The operator chose to run a tenant's API without a token (HANDOFF_API_UNSAFE_NO_AUTH=true). */
   unsafeNoAuth: boolean;
 }
+
+/** How notifications reach their workflow, in either mode (docs/security.md). */
+export interface NotificationSettings {
+  /** HANDOFF_CALLBACK_SECRET: the first signs callback URLs, every one is accepted. */
+  callbackSecrets: string[];
+  /** NOTIFICATION_BUDGET_MS: the time one notification POST may take before it is answered 503. */
+  budgetMs: number;
+}
+
+/**
+ * The callback secret of embedded mode, where no HANDOFF_CALLBACK_SECRET is set: fixed, so that
+ * workflows still running after a restart of `npm start` keep working callback URLs. It is public
+ * (it is in this file), which is fine for the simulator and nothing else: tenant mode requires
+ * HANDOFF_CALLBACK_SECRET.
+ */
+export const EMBEDDED_CALLBACK_SECRET = 'handoff-embedded-simulator-only-callback-secret-not-for-tenants';
+const MIN_CALLBACK_SECRET_LENGTH = 32;
+const DEFAULT_NOTIFICATION_BUDGET_MS = 3_000;
 
 export interface HandoffConfig {
   /** `embedded`: no tenant configured, Graph is the simulator. `tenant`: real Microsoft Graph. */
@@ -66,6 +89,7 @@ export interface HandoffConfig {
   tenant?: TenantSettings;
   /** Present in tenant mode; in embedded mode the simulator's keys are used. */
   notificationAuth?: NotificationAuthSettings;
+  notifications: NotificationSettings;
   /** The incoming-call policy: where an incoming call is transferred. Unset: recorded and ignored. */
   defaultTarget?: TransferTarget;
   /**
@@ -262,6 +286,62 @@ function readApiSettings(read: Reader, tenantMode: boolean): ApiSettings {
   };
 }
 
+/** Tenant mode: Microsoft's calling notification keys and issuers, the bot's app id, the tenant. */
+function readNotificationAuth(read: Reader, tenant: TenantSettings): NotificationAuthSettings {
+  const jwksUrl = read.url('NOTIFICATION_JWKS_URL');
+  return {
+    ...(jwksUrl ? { jwksUrl } : {}),
+    openIdConfigurationUrl: read.url('NOTIFICATION_OPENID_CONFIG_URL') ?? CALLING_OPENID_CONFIGURATION_URL,
+    issuers: read.list('NOTIFICATION_ISSUERS') ?? [...CALLING_NOTIFICATION_ISSUERS],
+    audience: read.text('NOTIFICATION_AUDIENCE') ?? tenant.clientId,
+    allowedTenants: readAllowedTenants(read, tenant.tenantId),
+  };
+}
+
+/** A list of tenant ids, or `*` alone for any tenant (a multi-tenant bot); default the bot's own. */
+function readAllowedTenants(read: Reader, ownTenantId: string): string[] | 'any' {
+  const listed = read.list('NOTIFICATION_ALLOWED_TENANTS');
+  if (listed === undefined || listed.length === 0) return [ownTenantId];
+  if (listed.includes('*')) {
+    if (listed.length > 1) {
+      read.problems.push(
+        `NOTIFICATION_ALLOWED_TENANTS is either "*" (any tenant) or a list of tenant ids, not both; got "${listed.join(',')}"`,
+      );
+    }
+    return 'any';
+  }
+  return listed;
+}
+
+function readNotificationSettings(read: Reader, tenantMode: boolean): NotificationSettings {
+  const listed = read.list('HANDOFF_CALLBACK_SECRET');
+  let callbackSecrets = listed ?? [];
+  if (listed === undefined) {
+    if (tenantMode) {
+      read.problems.push(
+        `HANDOFF_CALLBACK_SECRET is required in tenant mode: a random secret of at least ${MIN_CALLBACK_SECRET_LENGTH} characters (e.g. openssl rand -base64 48) that signs the callback URLs given to Graph`,
+      );
+    }
+    callbackSecrets = [EMBEDDED_CALLBACK_SECRET];
+  } else if (listed.some((secret) => secret.length < MIN_CALLBACK_SECRET_LENGTH)) {
+    read.problems.push(
+      `HANDOFF_CALLBACK_SECRET: every secret in the list must be at least ${MIN_CALLBACK_SECRET_LENGTH} characters (e.g. openssl rand -base64 48)`,
+    );
+  } else if (tenantMode && listed.includes(EMBEDDED_CALLBACK_SECRET)) {
+    read.problems.push(
+      'HANDOFF_CALLBACK_SECRET must not be the embedded (simulator-only) default in tenant mode: it is public',
+    );
+  }
+  const budgetText = read.text('NOTIFICATION_BUDGET_MS');
+  const budgetMs = budgetText === undefined ? DEFAULT_NOTIFICATION_BUDGET_MS : Number(budgetText);
+  if (!Number.isInteger(budgetMs) || budgetMs < 500 || budgetMs > 4_500) {
+    read.problems.push(
+      `NOTIFICATION_BUDGET_MS must be an integer from 500 to 4500 (Graph waits 5000 ms for an answer), got "${budgetText}"`,
+    );
+  }
+  return { callbackSecrets, budgetMs };
+}
+
 /** Reads and checks the configuration; throws ConfigError naming every bad or missing setting. */
 export function loadConfig(env: Env = process.env): HandoffConfig {
   const read = new Reader(env);
@@ -280,19 +360,8 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
   const dbFile = read.text('HANDOFF_TEMPORAL_DB');
 
   const tenant = tenantMode ? readTenant(read) : undefined;
-  const notificationAuth: NotificationAuthSettings | undefined = tenant
-    ? {
-        ...(read.url('NOTIFICATION_JWKS_URL') ? { jwksUrl: read.url('NOTIFICATION_JWKS_URL') } : {}),
-        openIdConfigurationUrl:
-          read.url('NOTIFICATION_OPENID_CONFIG_URL') ??
-          'https://login.botframework.com/v1/.well-known/openidconfiguration',
-        issuers: read.list('NOTIFICATION_ISSUERS') ?? ['https://api.botframework.com'],
-        audience: read.text('NOTIFICATION_AUDIENCE') ?? tenant.clientId,
-        ...(read.list('NOTIFICATION_ALLOWED_TENANTS')
-          ? { allowedTenantIds: read.list('NOTIFICATION_ALLOWED_TENANTS') }
-          : {}),
-      }
-    : undefined;
+  const notificationAuth = tenant ? readNotificationAuth(read, tenant) : undefined;
+  const notifications = readNotificationSettings(read, tenantMode);
   const configuredTarget = read.json('HANDOFF_DEFAULT_TARGET', transferTargetSchema);
   const defaultTarget = configuredTarget ?? (tenantMode ? undefined : seedMeetingTarget);
   const api = readApiSettings(read, tenantMode);
@@ -339,6 +408,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     api,
     ...(tenant ? { tenant } : {}),
     ...(notificationAuth ? { notificationAuth } : {}),
+    notifications,
     ...(defaultTarget ? { defaultTarget } : {}),
     simulator: {
       port: read.port('SIMULATOR_PORT', 4010),

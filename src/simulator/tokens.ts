@@ -229,7 +229,8 @@ export async function createTokenService(config: TokenConfig): Promise<TokenServ
 
     async signNotificationToken() {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({})
+      // `tid`: the tenant the notification comes from, which the bot checks (Graph comms samples).
+      return new SignJWT({ tid: config.tenantId })
         .setProtectedHeader({ alg: 'RS256', kid: notificationKey.kid, typ: 'JWT' })
         .setIssuer(config.notificationIssuer)
         .setAudience(config.botAppId)

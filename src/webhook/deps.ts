@@ -18,8 +18,12 @@ export interface WebhookDeps {
   /** Its connection may be down: routes answer 503 then, and /readyz says so. */
   temporal: Client;
   taskQueue: string;
-  /** Callbacks are `${publicBaseUrl}/api/calls/<workflowId>`. */
+  /** Callbacks are `${publicBaseUrl}/api/calls/<workflowId>/<callbackKey>`. */
   publicBaseUrl: string;
+  /** HANDOFF_CALLBACK_SECRET: the first signs callback URLs, every one is accepted (callback-binding.ts). */
+  callbackSecrets: readonly string[];
+  /** What a notification POST may take in all before it is answered 503 (Graph waits 5 s). Default 3000. */
+  notificationBudgetMs?: number;
   botAppId: string;
   tenantId?: string;
   /** e.g. http://127.0.0.1:8233: responses then link `${ui}/namespaces/${ns}/workflows/${workflowId}`. */
@@ -38,3 +42,4 @@ export interface WebhookDeps {
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
+export const DEFAULT_NOTIFICATION_BUDGET_MS = 3_000;

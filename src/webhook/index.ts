@@ -1,7 +1,15 @@
-export { DEFAULT_BODY_LIMIT_BYTES, type IncomingCallPolicy, type WebhookDeps } from './deps.js';
+export { type CallbackBinding, callbackKeyFor, isCallbackKeyValid } from './callback-binding.js';
+export {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_NOTIFICATION_BUDGET_MS,
+  type IncomingCallPolicy,
+  type WebhookDeps,
+} from './deps.js';
 export { type ErrorBody, HttpError } from './errors.js';
 export { MAX_JSON_DEPTH } from './json-body.js';
 export {
+  CALLING_NOTIFICATION_ISSUERS,
+  CALLING_OPENID_CONFIGURATION_URL,
   createNotificationVerifier,
   NotificationAuthError,
   type NotificationAuthFailure,
@@ -10,6 +18,7 @@ export {
   notificationTokenAlgorithms,
   type VerifiedToken,
 } from './notification-auth.js';
+export { createNotificationKeys, type NotificationKeys } from './notification-keys.js';
 export { type DeliveryReport, isIncomingCall } from './routes/notifications.js';
 export type { TransferStatus } from './routes/transfers.js';
 export { buildApiServer, buildWebhookServer, OPENAPI_PATH } from './server.js';

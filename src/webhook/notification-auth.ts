@@ -1,34 +1,38 @@
 /**
  * Verifies the bearer JWT Graph puts on every notification POST (seed 000: `Authorization:
- * Bearer <TOKEN>` on each notification). For Teams calling bots the token is issued by Bot
- * Framework: `iss` https://api.botframework.com, `aud` the bot's app id, signed with a key from
- * the JWKS that Bot Framework's OpenID configuration names.
+ * Bearer <TOKEN>` on each notification), as the Graph comms samples' AuthenticationProvider does:
+ * signed with a key of the calling OpenID configuration
+ * (https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration), `iss` https://api.botframework.com
+ * or https://graph.microsoft.com, `aud` the bot's app id, and a `tid` of an allowed tenant.
+ *
+ * Why a token was refused is the operator's business, not the caller's: the route logs the
+ * reason and answers a bare "refused" (issue 9.6).
  */
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
 import {
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from 'jose';
+  createNotificationKeys,
+  type NotificationKeySource,
+  type NotificationKeys,
+} from './notification-keys.js';
 
-export interface NotificationAuthOptions {
-  /** The JWKS holding the notification signing keys. Wins over openIdConfigurationUrl when both are set. */
-  jwksUrl?: string;
-  /**
-   * An OpenID configuration whose `jwks_uri` names the JWKS. Bot Framework publishes
-   * https://login.botframework.com/v1/.well-known/openidconfiguration.
-   */
-  openIdConfigurationUrl?: string;
-  /** Accepted `iss` values, e.g. ['https://api.botframework.com']. */
+/** Microsoft's OpenID configuration for calling notifications (Teams "incoming call notifications"). */
+export const CALLING_OPENID_CONFIGURATION_URL =
+  'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration';
+/** The issuers of calling notification tokens the Graph comms samples accept. */
+export const CALLING_NOTIFICATION_ISSUERS = ['https://api.botframework.com', 'https://graph.microsoft.com'];
+
+export interface NotificationAuthOptions extends NotificationKeySource {
+  /** Accepted `iss` values, e.g. CALLING_NOTIFICATION_ISSUERS. */
   issuers: string[];
   /** The expected `aud`: the bot's app id. */
   audience: string;
   /** Allowed clock skew for exp/nbf. Default 300 (5 min). */
   clockToleranceSeconds?: number;
-  /** When set, the token's `tid` claim must be one of these (case-insensitive). */
-  allowedTenantIds?: string[];
+  /**
+   * The tenants (`tid`) whose notifications are accepted (case-insensitive), or 'any' for a
+   * multi-tenant bot that takes calls from every tenant. Required: no default that opens it.
+   */
+  allowedTenants: readonly string[] | 'any';
 }
 
 export interface VerifiedToken {
@@ -82,20 +86,23 @@ export type NotificationVerifier = (authorizationHeader: string | undefined) => 
  */
 export const notificationTokenAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256'] as const;
 
-/** Graph must get an answer within 5 s: the key fetch gets at most 2 s of that. */
-const KEY_FETCH_TIMEOUT_MS = 2_000;
-
-export function createNotificationVerifier(options: NotificationAuthOptions): NotificationVerifier {
-  if (!options.jwksUrl && !options.openIdConfigurationUrl) {
-    throw new Error(
-      'notification auth needs jwksUrl or openIdConfigurationUrl (Bot Framework: https://login.botframework.com/v1/.well-known/openidconfiguration)',
-    );
-  }
+/**
+ * A verifier over `keys`, which the caller starts (the webhook does on ready). Until they have
+ * been fetched every token is refused with `keys_unavailable` (503), without a fetch on the
+ * request path.
+ */
+export function createNotificationVerifier(
+  options: NotificationAuthOptions,
+  keys: NotificationKeys = createNotificationKeys(options),
+): NotificationVerifier {
   if (options.issuers.length === 0) throw new Error('notification auth needs at least one accepted issuer');
   if (!options.audience) throw new Error("notification auth needs an audience: the bot's app id");
+  if (options.allowedTenants !== 'any' && options.allowedTenants.length === 0) {
+    throw new Error("notification auth needs allowed tenants (tenant ids, or 'any')");
+  }
   const clockTolerance = options.clockToleranceSeconds ?? 300;
-  const allowedTenants = options.allowedTenantIds?.map((tenant) => tenant.toLowerCase());
-  const keys = keyResolver(options);
+  const allowedTenants =
+    options.allowedTenants === 'any' ? 'any' : options.allowedTenants.map((tenant) => tenant.toLowerCase());
 
   return async (authorizationHeader) => {
     const token = bearerToken(authorizationHeader);
@@ -106,9 +113,16 @@ export function createNotificationVerifier(options: NotificationAuthOptions): No
     } catch (error) {
       throw new NotificationAuthError('malformed', 'the bearer token is not a JWT', { cause: error });
     }
+    const resolver = keys.resolver();
+    if (!resolver) {
+      throw new NotificationAuthError(
+        'keys_unavailable',
+        'the notification signing keys have not been fetched yet (see the key fetch errors in the log)',
+      );
+    }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, await keys(), {
+      ({ payload } = await jwtVerify(token, resolver, {
         algorithms: [...notificationTokenAlgorithms],
         issuer: options.issuers,
         audience: options.audience,
@@ -119,7 +133,7 @@ export function createNotificationVerifier(options: NotificationAuthOptions): No
       throw authErrorFrom(error, options, keyId);
     }
     const tenantId = typeof payload.tid === 'string' ? payload.tid : undefined;
-    if (allowedTenants && !(tenantId && allowedTenants.includes(tenantId.toLowerCase()))) {
+    if (allowedTenants !== 'any' && !(tenantId && allowedTenants.includes(tenantId.toLowerCase()))) {
       throw new NotificationAuthError(
         'tenant_not_allowed',
         tenantId
@@ -151,53 +165,6 @@ function bearerToken(authorizationHeader: string | undefined): string {
     throw new NotificationAuthError('malformed', 'the Authorization header must be "Bearer <JWT>"');
   }
   return match[1];
-}
-
-/**
- * The JWKS, resolved once. With an OpenID configuration its `jwks_uri` is fetched on first use;
- * a failed fetch is not remembered, so the next notification tries again.
- */
-function keyResolver(options: NotificationAuthOptions): () => Promise<JWTVerifyGetKey> {
-  const remote = (url: string) =>
-    createRemoteJWKSet(new URL(url), { timeoutDuration: KEY_FETCH_TIMEOUT_MS, cooldownDuration: 30_000 });
-  if (options.jwksUrl) {
-    const jwks = remote(options.jwksUrl);
-    return async () => jwks;
-  }
-  const configurationUrl = options.openIdConfigurationUrl ?? '';
-  let pending: Promise<JWTVerifyGetKey> | undefined;
-  return () => {
-    pending ??= jwksFromOpenIdConfiguration(configurationUrl, remote).catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}
-
-async function jwksFromOpenIdConfiguration(
-  configurationUrl: string,
-  remote: (url: string) => JWTVerifyGetKey,
-): Promise<JWTVerifyGetKey> {
-  let jwksUri: unknown;
-  try {
-    const response = await fetch(configurationUrl, { signal: AbortSignal.timeout(KEY_FETCH_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    jwksUri = ((await response.json()) as { jwks_uri?: unknown }).jwks_uri;
-  } catch (error) {
-    throw new NotificationAuthError(
-      'keys_unavailable',
-      `could not read the OpenID configuration ${configurationUrl}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
-  }
-  if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) {
-    throw new NotificationAuthError(
-      'keys_unavailable',
-      `the OpenID configuration ${configurationUrl} has no valid jwks_uri`,
-    );
-  }
-  return remote(jwksUri);
 }
 
 function authErrorFrom(error: unknown, options: NotificationAuthOptions, keyId: string | undefined): Error {

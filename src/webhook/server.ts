@@ -14,6 +14,7 @@ import { DEFAULT_BODY_LIMIT_BYTES, type WebhookDeps } from './deps.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createNotificationVerifier } from './notification-auth.js';
+import { createNotificationKeys } from './notification-keys.js';
 import { callsApiRoutes } from './routes/calls-api.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -57,8 +58,11 @@ function baseServer(deps: WebhookDeps): { app: FastifyInstance; temporalCalls: T
 /** The public server: notification routes and health only. Every API path answers 404 here. */
 export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
   const { app, temporalCalls } = baseServer(deps);
-  // Created here, not per request: it caches the signing keys.
-  const verifyNotification = createNotificationVerifier(deps.notificationAuth);
+  // Created here, not per request: the signing keys are fetched once at start, then cached.
+  const notificationKeys = createNotificationKeys(deps.notificationAuth);
+  const verifyNotification = createNotificationVerifier(deps.notificationAuth, notificationKeys);
+  app.addHook('onReady', () => notificationKeys.start(app.log));
+  app.addHook('onClose', async () => notificationKeys.stop());
   app.register(healthRoutes, { temporalCalls });
   app.register(notificationRoutes, { deps, temporalCalls, verifyNotification });
   return app;

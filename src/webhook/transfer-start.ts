@@ -10,6 +10,7 @@ import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/s
 import { transferWorkflowId } from '../workflows/definitions.js';
 import type { transferCall } from '../workflows/transfer.js';
 import type { TransferInput, TransferTarget, TransferTimeouts } from '../workflows/types.js';
+import { callbackUriFor } from './callback-binding.js';
 import type { WebhookDeps } from './deps.js';
 
 /** The workflow type the worker registers (src/workflows/index.ts). */
@@ -25,11 +26,13 @@ export interface TransferRequestFields {
   alreadyAnswered?: boolean;
 }
 
-type StartContext = Pick<WebhookDeps, 'publicBaseUrl' | 'botAppId' | 'tenantId' | 'taskQueue'>;
+type StartContext = Pick<
+  WebhookDeps,
+  'publicBaseUrl' | 'callbackSecrets' | 'botAppId' | 'tenantId' | 'taskQueue'
+>;
 
-export function callbackUriFor(publicBaseUrl: string, workflowId: string): string {
-  return `${publicBaseUrl.replace(/\/+$/, '')}/api/calls/${encodeURIComponent(workflowId)}`;
-}
+/** Every callbackUri Handoff gives Graph is built here: signed for the workflow it names. */
+export { callbackUriFor };
 
 export function transferInputFor(context: StartContext, request: TransferRequestFields): TransferInput {
   const workflowId = transferWorkflowId(request.callId);
@@ -37,7 +40,7 @@ export function transferInputFor(context: StartContext, request: TransferRequest
     p2pCallId: request.callId,
     invitee: request.invitee,
     target: request.target,
-    callbackUri: callbackUriFor(context.publicBaseUrl, workflowId),
+    callbackUri: callbackUriFor(context, workflowId),
     botAppId: context.botAppId,
     ...(context.tenantId ? { tenantId: context.tenantId } : {}),
     ...(request.preFetchMedia?.length ? { preFetchMedia: request.preFetchMedia } : {}),

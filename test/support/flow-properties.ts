@@ -65,6 +65,7 @@ import {
   type HistoryEvent,
   waitUntil,
 } from './handoff-stack.js';
+import { stackCallbackUri } from './webhook-fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
 // Delivery conditions
@@ -413,7 +414,7 @@ async function driveBotCalls(
     const workflowId = botCallWorkflowId(id);
     const input: BotCallInput = {
       request,
-      callbackUri: `${stack.webhookUrl}/api/calls/${workflowId}`,
+      callbackUri: stackCallbackUri(stack, workflowId),
       botAppId: stack.sim.botAppId,
       tenantId: stack.sim.tenantId,
     };
@@ -709,7 +710,8 @@ export const botCallMoveScenario: FlowScenario = {
   summarise(run, name) {
     const source = botCallRunNotes.get(run.key)?.source;
     const meetingCall = (end: string) =>
-      run.calls.find((call) => call.callbackUri.endsWith(`${run.key}-${end}`));
+      // The workflow id ends the first path segment; the callback key follows it.
+      run.calls.find((call) => call.callbackUri.includes(`${run.key}-${end}/`));
     return {
       ...botCallSummary(run, name),
       source: source
@@ -846,6 +848,7 @@ export async function startTransferWithClient(
 ): Promise<string> {
   const context = {
     publicBaseUrl: stack.webhookUrl,
+    callbackSecrets: stack.config.notifications.callbackSecrets,
     botAppId: stack.sim.botAppId,
     tenantId: stack.sim.tenantId,
     taskQueue: stack.taskQueue,

@@ -3,6 +3,27 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import type { HandoffConfig } from '../../src/config/env.js';
+import { callbackKeyFor, callbackUriFor } from '../../src/webhook/callback-binding.js';
+
+/** HANDOFF_CALLBACK_SECRET of the webhooks tests build by hand (at least 32 characters). */
+export const TEST_CALLBACK_SECRET = 'test-callback-secret-0123456789abcdef';
+
+/** The callbackUri a test stack's webhook gives Graph for `workflowId` (signed with its config's secret). */
+export function stackCallbackUri(
+  stack: { webhookUrl: string; config: HandoffConfig },
+  workflowId: string,
+): string {
+  return callbackUriFor(
+    { publicBaseUrl: stack.webhookUrl, callbackSecrets: stack.config.notifications.callbackSecrets },
+    workflowId,
+  );
+}
+
+/** `/api/calls/<workflowId>/<callbackKey>`: the path Graph posts a workflow's notifications to. */
+export function callbackPathFor(workflowId: string, secret: string = TEST_CALLBACK_SECRET): string {
+  return `/api/calls/${encodeURIComponent(workflowId)}/${callbackKeyFor(secret, workflowId)}`;
+}
 
 export const testCaller = { user: { id: '8a34a46b-3d17-4adc-8dce-dc4e7d572698', displayName: 'Test User' } };
 
@@ -97,15 +118,19 @@ export interface KeyServer {
   openIdConfigurationUrl: string;
   /** How many times each path was fetched. */
   fetches: Map<string, number>;
+  /** While false every request is answered 503, as a key server in an outage. Default true. */
+  setAvailable(available: boolean): void;
   stop(): Promise<void>;
 }
 
-/** Publishes public keys like Bot Framework does: an OpenID configuration whose jwks_uri lists them. */
-export async function startKeyServer(keys: JWK[]): Promise<KeyServer> {
+/** Publishes public keys like Microsoft does: an OpenID configuration whose jwks_uri lists them. */
+export async function startKeyServer(keys: JWK[], options: { available?: boolean } = {}): Promise<KeyServer> {
   const fetches = new Map<string, number>();
+  let available = options.available ?? true;
   const server = createServer((request, response) => {
     const path = request.url ?? '/';
     fetches.set(path, (fetches.get(path) ?? 0) + 1);
+    if (!available) return response.writeHead(503, { 'retry-after': '1' }).end();
     const send = (body: unknown) =>
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (path === '/keys') return send({ keys });
@@ -120,6 +145,9 @@ export async function startKeyServer(keys: JWK[]): Promise<KeyServer> {
     jwksUrl: `${url}/keys`,
     openIdConfigurationUrl: `${url}/openidconfiguration`,
     fetches,
+    setAvailable: (value) => {
+      available = value;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

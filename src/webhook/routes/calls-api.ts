@@ -245,7 +245,7 @@ export async function callsApiRoutes(
     const workflowId = botCallIdOf(started.id, key);
     const input: BotCallInput = {
       request: started.request,
-      callbackUri: callbackUriFor(deps.publicBaseUrl, workflowId),
+      callbackUri: callbackUriFor(deps, workflowId),
       botAppId: deps.botAppId,
       ...(deps.tenantId ? { tenantId: deps.tenantId } : {}),
       ...(started.timeouts ? { timeouts: started.timeouts } : {}),

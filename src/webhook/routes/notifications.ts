@@ -5,8 +5,14 @@
  *
  * - 202: delivered, or addressed to a workflow that is unknown or finished (logged; a retry
  *   would never succeed, so Graph must not retry forever);
- * - 503 + Retry-After: Temporal could not take it in time, so Graph retries;
- * - 401/400: the token or the body is wrong; nothing was signalled.
+ * - 503 + Retry-After: Temporal could not take it within the budget, or the signing keys have
+ *   not been fetched yet, so Graph retries;
+ * - 401: no valid token; 404: a callback path whose key does not match; 400: a bad body.
+ *   Nothing was signalled.
+ *
+ * Graph gives the webhook 5 s to answer. Every delivery of a POST runs concurrently and shares
+ * one budget (`notificationBudgetMs`, default 3 s) measured from the request's arrival: what has
+ * not been accepted by then is answered 503, and Graph retries the POST.
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import {
@@ -22,7 +28,8 @@ import {
   type NotificationDelivery,
   transferWorkflowId,
 } from '../../workflows/definitions.js';
-import type { WebhookDeps } from '../deps.js';
+import { isCallbackKeyValid } from '../callback-binding.js';
+import { DEFAULT_NOTIFICATION_BUDGET_MS, type WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { NotificationAuthError, type NotificationVerifier } from '../notification-auth.js';
 import {
@@ -138,41 +145,49 @@ export async function notificationRoutes(
 ): Promise<void> {
   const temporal = temporalCalls.client;
 
+  const budgetMs = deps.notificationBudgetMs ?? DEFAULT_NOTIFICATION_BUDGET_MS;
+
+  /** When each POST arrived: its budget counts from there. */
+  const arrivals = new WeakMap<FastifyRequest, number>();
+
   // Before the body is read: an unsigned request costs no parsing and signals nothing.
   app.addHook('onRequest', async (request) => {
+    arrivals.set(request, Date.now());
     try {
       const token = await verifyNotification(request.headers.authorization);
-      request.log.debug({ issuer: token.issuer, keyId: token.keyId }, 'notification token verified');
+      request.log.debug(
+        { issuer: token.issuer, keyId: token.keyId, tenantId: token.tenantId },
+        'notification token verified',
+      );
     } catch (error) {
       if (!(error instanceof NotificationAuthError)) throw error;
-      const headers: Record<string, string> =
-        error.statusCode === 401
-          ? { 'www-authenticate': `Bearer error="invalid_token", error_description="${error.reason}"` }
-          : { 'retry-after': String(RETRY_AFTER_SECONDS) };
-      throw new HttpError(
-        error.statusCode,
-        `token_${error.reason}`,
-        `notification refused: ${error.message}`,
-        {
-          headers,
-          cause: error,
-        },
-      );
+      throw refusal(error, request.log);
     }
   });
+
+  function arrivalOf(request: FastifyRequest): Date {
+    return new Date(arrivals.get(request) ?? Date.now());
+  }
+
+  /** Time left of a POST's budget, counted from its arrival. */
+  function remainingMs(receivedAtMs: number): number {
+    return Math.max(1, receivedAtMs + budgetMs - Date.now());
+  }
 
   async function signalWorkflow(
     workflowId: string,
     notifications: GraphNotification[],
-    receivedAt: string,
+    receivedAt: Date,
     log: FastifyBaseLogger,
   ): Promise<DeliveryReport> {
     const callIds = [...new Set(notifications.map((notification) => notification.callId))];
     const report = { workflowId, callIds, notifications: notifications.length };
-    const delivery: NotificationDelivery = { notifications, receivedAt };
+    const delivery: NotificationDelivery = { notifications, receivedAt: receivedAt.toISOString() };
     try {
-      await temporalCalls.call(`the notifications for workflow ${workflowId}`, () =>
-        temporal.workflow.getHandle(workflowId).signal(graphNotificationsSignal, delivery),
+      await temporalCalls.call(
+        `the notifications for workflow ${workflowId}`,
+        () => temporal.workflow.getHandle(workflowId).signal(graphNotificationsSignal, delivery),
+        remainingMs(receivedAt.getTime()),
       );
       return { ...report, outcome: 'signalled' };
     } catch (error) {
@@ -185,14 +200,20 @@ export async function notificationRoutes(
     }
   }
 
+  /**
+   * Starts (or signals) the transfer of an incoming call, with the incoming notification first and
+   * the rest of the batch's notifications for the same call after it, in one signal: they cannot
+   * reach the workflow before it exists.
+   */
   async function startTransfer(
     notification: CallNotification,
-    receivedAt: string,
+    later: GraphNotification[],
+    receivedAt: Date,
     log: FastifyBaseLogger,
   ): Promise<DeliveryReport> {
     const { callId } = notification;
     const workflowId = transferWorkflowId(callId);
-    const report = { workflowId, callIds: [callId], notifications: 1 };
+    const report = { workflowId, callIds: [callId], notifications: 1 + later.length };
     const caller = notification.call.source?.identity;
     const { defaultTarget, preFetchMedia } = deps.incomingCallPolicy;
     if (!defaultTarget) {
@@ -219,13 +240,19 @@ export async function notificationRoutes(
       // The id derives from the call id: a duplicate incoming notification signals the running
       // workflow (conflict policy USE_EXISTING, the default) instead of starting a second one,
       // and REJECT_DUPLICATE keeps a late duplicate from starting a new run after it finished.
-      await temporalCalls.call(`the incoming call ${callId}`, () =>
-        temporal.workflow.signalWithStart<TransferWorkflow, [NotificationDelivery]>(TRANSFER_WORKFLOW_TYPE, {
-          ...start,
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          signal: graphNotificationsSignal,
-          signalArgs: [{ notifications: [notification], receivedAt }],
-        }),
+      await temporalCalls.call(
+        `the incoming call ${callId}`,
+        () =>
+          temporal.workflow.signalWithStart<TransferWorkflow, [NotificationDelivery]>(
+            TRANSFER_WORKFLOW_TYPE,
+            {
+              ...start,
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              signal: graphNotificationsSignal,
+              signalArgs: [{ notifications: [notification, ...later], receivedAt: receivedAt.toISOString() }],
+            },
+          ),
+        remainingMs(receivedAt.getTime()),
       );
       log.info(
         { callId, workflowId, caller: describeIdentity(caller) },
@@ -242,41 +269,138 @@ export async function notificationRoutes(
     }
   }
 
+  /**
+   * Delivers one call's notifications: an incoming call starts its transfer (the rest of the
+   * call's notifications ride along), anything else is signalled to the call's workflow.
+   */
+  function deliverCall(
+    notifications: GraphNotification[],
+    receivedAt: Date,
+    log: FastifyBaseLogger,
+  ): Promise<DeliveryReport> {
+    const incoming = notifications.find(isIncomingCall);
+    if (incoming) {
+      const later = notifications.filter((notification) => notification !== incoming);
+      return startTransfer(incoming, later, receivedAt, log);
+    }
+    const callId = notifications[0]?.callId ?? '';
+    return signalWorkflow(transferWorkflowId(callId), notifications, receivedAt, log);
+  }
+
+  /**
+   * Every delivery of one POST, concurrently, within what is left of the budget: Graph waits for
+   * the slowest, not for the sum. Past the budget the POST is answered 503 (Graph retries it;
+   * what was delivered meanwhile is deduplicated by the workflows).
+   */
+  async function withinBudget(
+    receivedAt: Date,
+    deliveries: Array<Promise<DeliveryReport>>,
+  ): Promise<DeliveryReport[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const overBudget = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new HttpError(
+              503,
+              'temporal_unavailable',
+              `Temporal did not accept every notification within ${budgetMs} ms; retry after ${RETRY_AFTER_SECONDS} s`,
+              { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+            ),
+          ),
+        remainingMs(receivedAt.getTime()) + 50,
+      );
+    });
+    try {
+      return await Promise.race([settleAll(deliveries), overBudget]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The bot's registered URL: incoming calls, and anything Graph sends without a callback of ours. */
   app.post('/api/calls', async (request, reply) => {
+    const receivedAt = arrivalOf(request);
     requireJsonBody(request);
     const notifications = parseRoutableBody(request.body);
-    const receivedAt = new Date().toISOString();
-    // Incoming calls first: a later notification in the same batch may be for the same call.
-    const started = await settleAll(
-      notifications
-        .filter(isIncomingCall)
-        .map((notification) => startTransfer(notification, receivedAt, request.log)),
+    const byCall = groupByCall(notifications);
+    const deliveries = await withinBudget(
+      receivedAt,
+      [...byCall.values()].map((group) => deliverCall(group, receivedAt, request.log)),
     );
-    const others = groupByCall(notifications.filter((notification) => !isIncomingCall(notification)));
-    const signalled = await settleAll(
-      [...others].map(([callId, group]) =>
-        signalWorkflow(transferWorkflowId(callId), group, receivedAt, request.log),
-      ),
-    );
-    return reply.code(202).send({ deliveries: [...started, ...signalled] });
+    return reply.code(202).send({ deliveries });
   });
 
-  /** Callbacks of calls a workflow answered or created: the path names the workflow. */
-  app.post<{ Params: { workflowId: string } }>(
-    '/api/calls/:workflowId',
+  /**
+   * Callbacks of calls a workflow answered or created: the path names the workflow and carries
+   * its callback key (src/webhook/callback-binding.ts). A wrong or missing key is answered like a
+   * path that does not exist, before the body is read, and signals nothing.
+   */
+  app.post<{ Params: { workflowId: string; callbackKey: string } }>(
+    '/api/calls/:workflowId/:callbackKey',
     {
       // Checked before the body is read, after the token (hooks run in order).
       onRequest: async (request) => {
-        checkWorkflowId(request.params.workflowId);
+        const workflowId = checkWorkflowId(request.params.workflowId);
+        if (!isCallbackKeyValid(deps.callbackSecrets, workflowId, request.params.callbackKey)) {
+          request.log.warn(
+            { workflowId },
+            'notification refused: the callback key does not match the workflow id (an old HANDOFF_CALLBACK_SECRET, or a forged path)',
+          );
+          throw callbackNotFound();
+        }
       },
     },
     async (request, reply) => {
+      const receivedAt = arrivalOf(request);
       const workflowId = checkWorkflowId(request.params.workflowId);
       requireJsonBody(request);
       const notifications = parseRoutableBody(request.body);
-      const report = await signalWorkflow(workflowId, notifications, new Date().toISOString(), request.log);
-      return reply.code(202).send({ deliveries: [report] });
+      const deliveries = await withinBudget(receivedAt, [
+        signalWorkflow(workflowId, notifications, receivedAt, request.log),
+      ]);
+      return reply.code(202).send({ deliveries });
     },
   );
+
+  // The unsigned form (Handoff before callback keys): nothing is delivered on it any more.
+  app.post<{ Params: { workflowId: string } }>(
+    '/api/calls/:workflowId',
+    {
+      onRequest: async (request) => {
+        const workflowId = checkWorkflowId(request.params.workflowId);
+        request.log.warn({ workflowId }, 'notification refused: a callback path without its callback key');
+        throw callbackNotFound();
+      },
+    },
+    async () => {
+      throw callbackNotFound();
+    },
+  );
+}
+
+function callbackNotFound(): HttpError {
+  return new HttpError(404, 'not_found', 'no such callback');
+}
+
+/**
+ * The answer to a refused token: "refused" or "retry later", nothing more (issue 9.6). The reason,
+ * with the issuer, audience, tenant or fetch error it names, goes to the log for the operator.
+ */
+function refusal(error: NotificationAuthError, log: FastifyBaseLogger): HttpError {
+  if (error.statusCode === 503) {
+    log.error(
+      { reason: error.reason, detail: error.message },
+      'notification not accepted: no signing keys yet',
+    );
+    return new HttpError(503, 'temporarily_unavailable', 'notification not accepted now: retry later', {
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    });
+  }
+  log.warn({ reason: error.reason, detail: error.message }, 'notification refused: invalid token');
+  // RFC 6750 §3.1: no error code when the request carried no credentials at all.
+  const challenge = error.reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"';
+  return new HttpError(401, 'notification_refused', 'notification refused', {
+    headers: { 'www-authenticate': challenge },
+  });
 }
