@@ -374,7 +374,7 @@ describe('callbacks at /api/calls/:workflowId/:callbackKey', () => {
 
   it('accepts callback URLs signed with any secret of the list (rotation), and no others', async () => {
     const newSecret = `rotated-${TEST_CALLBACK_SECRET}`;
-    const rotated = buildWebhookServer({
+    const rotatedDeps: WebhookDeps = {
       temporal: temporal.client,
       taskQueue,
       namespace,
@@ -390,10 +390,14 @@ describe('callbacks at /api/calls/:workflowId/:callbackKey', () => {
       },
       apiToken: API_TOKEN,
       logger: false,
-    });
+    };
+    const rotated = buildWebhookServer(rotatedDeps);
+    const rotatedApi = buildApiServer(rotatedDeps);
     try {
       await rotated.listen({ host: '127.0.0.1', port: 0 });
+      await rotatedApi.listen({ host: '127.0.0.1', port: 0 });
       const rotatedUrl = `http://127.0.0.1:${(rotated.server.address() as AddressInfo).port}`;
+      const rotatedApiUrl = `http://127.0.0.1:${(rotatedApi.server.address() as AddressInfo).port}`;
       const token = await simulatorToken();
       const workflowId = await startTransfer();
       const callId = workflowId.replace(/^transfer-/, '');
@@ -414,7 +418,7 @@ describe('callbacks at /api/calls/:workflowId/:callbackKey', () => {
       expect(await deliveriesOf(workflowId)).toHaveLength(2);
       // New URLs are signed with the first secret of the list.
       const started = await post(
-        `${rotatedUrl}/api/transfers`,
+        `${rotatedApiUrl}/api/transfers`,
         { callId: randomUUID(), target: defaultTarget, invitee: testCaller },
         { token: API_TOKEN },
       );
@@ -429,6 +433,7 @@ describe('callbacks at /api/calls/:workflowId/:callbackKey', () => {
       );
     } finally {
       await rotated.close();
+      await rotatedApi.close();
     }
   });
 
