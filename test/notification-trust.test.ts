@@ -258,6 +258,13 @@ describe('signing keys unavailable at start', () => {
       const send = (): Promise<HttpAnswer> =>
         post(`${webhookUrl}/api/calls`, incomingCallBody(randomUUID()), { token });
 
+      // Readiness says so too, so that a load balancer sends notifications to a replica that has keys.
+      const notReady = await fetch(`${webhookUrl}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(((await notReady.json()) as { error: { code: string } }).error.code).toBe(
+        'notification_keys_not_loaded',
+      );
+
       const early = await send();
       expect(early.status).toBe(503);
       expect(early.headers.get('retry-after')).toBe('5');
@@ -280,6 +287,13 @@ describe('signing keys unavailable at start', () => {
         20_000,
       );
       expect(accepted.body.deliveries).toMatchObject([{ outcome: 'ignored' }]);
+      const readiness = await fetch(`${webhookUrl}/readyz`);
+      if (readiness.status !== 200) {
+        // Only Temporal may keep it unready now.
+        expect(((await readiness.json()) as { error: { code: string } }).error.code).not.toBe(
+          'notification_keys_not_loaded',
+        );
+      }
       expect(log).toContainEqual(
         expect.objectContaining({ keys: 1, msg: 'notification signing keys fetched: 1 keys' }),
       );

@@ -125,11 +125,12 @@ export const apiRouteSchemas = {
     response: { 200: json('Alive', healthSchema) },
   },
   readiness: {
-    summary: 'The process can do its job: Temporal answers',
+    summary:
+      'The process can do its job: Temporal answers (and, on the webhook, the notification keys are loaded)',
     tags: ['health'],
     response: {
       200: json('Ready', healthSchema),
-      503: error('Temporal does not answer: not ready'),
+      503: error('Temporal does not answer, or the notification keys are not loaded yet: not ready'),
     },
   },
   startTransfer: {

@@ -30,6 +30,8 @@ export interface NotificationKeys {
    * caller answers 503 then).
    */
   resolver(): JWTVerifyGetKey | undefined;
+  /** Whether a key set has been fetched: the webhook is not ready for notifications before. */
+  loaded(): boolean;
   /**
    * Makes the first fetch and logs how many keys it got; on failure logs why and keeps retrying in
    * the background. Resolves after the first attempt either way: the server starts regardless.
@@ -111,6 +113,7 @@ export function createNotificationKeys(source: NotificationKeySource): Notificat
 
   return {
     resolver: () => ready,
+    loaded: () => ready !== undefined,
     async start(log) {
       stopped = false;
       await tryFetch(log, 1);

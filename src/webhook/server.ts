@@ -63,7 +63,7 @@ export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
   const verifyNotification = createNotificationVerifier(deps.notificationAuth, notificationKeys);
   app.addHook('onReady', () => notificationKeys.start(app.log));
   app.addHook('onClose', async () => notificationKeys.stop());
-  app.register(healthRoutes, { temporalCalls });
+  app.register(healthRoutes, { temporalCalls, notificationKeys });
   app.register(notificationRoutes, { deps, temporalCalls, verifyNotification });
   return app;
 }

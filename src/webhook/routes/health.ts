@@ -1,25 +1,42 @@
 /**
  * Liveness and readiness for load balancers and orchestrators. /healthz says the process
- * serves; /readyz says it can also do its job, which needs Temporal.
+ * serves; /readyz says it can also do its job, which needs Temporal and, on the public webhook,
+ * the keys that sign Graph's notifications (without them every notification is answered 503).
  */
 import type { FastifyInstance } from 'fastify';
 import { apiRouteSchemas } from '../api-schemas.js';
-import { sendError } from '../errors.js';
+import { HttpError, sendError } from '../errors.js';
 import { type TemporalCaller, TemporalUnavailableError } from '../temporal-calls.js';
 
 const READINESS_TIMEOUT_MS = 2_000;
 
 export interface HealthRoutesOptions {
   temporalCalls: TemporalCaller;
+  /** The public webhook's notification keys; the API server has none. */
+  notificationKeys?: { loaded(): boolean };
 }
 
 export async function healthRoutes(
   app: FastifyInstance,
-  { temporalCalls }: HealthRoutesOptions,
+  { temporalCalls, notificationKeys }: HealthRoutesOptions,
 ): Promise<void> {
   app.get('/healthz', { schema: apiRouteSchemas.liveness }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: apiRouteSchemas.readiness }, async (request, reply) => {
+    if (notificationKeys && !notificationKeys.loaded()) {
+      request.log.warn('not ready: the notification signing keys have not been fetched yet');
+      return sendError(
+        reply,
+        new HttpError(
+          503,
+          'notification_keys_not_loaded',
+          'not ready: notifications cannot be verified yet',
+          {
+            headers: { 'retry-after': '5' },
+          },
+        ),
+      );
+    }
     try {
       // The cheapest call the server answers; it proves the connection and the server work.
       await temporalCalls.call(
