@@ -118,6 +118,26 @@ describe('the documentation', () => {
     }
   });
 
+  it('documents every setting the configuration reads in docs/configuration.md', () => {
+    const source = readFileSync(join(root, 'src', 'config', 'env.ts'), 'utf8');
+    const configuration = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+    const settings = [...new Set([...source.matchAll(/'([A-Z][A-Z0-9_]{2,})'/g)].map((match) => match[1]!))];
+    expect(settings.length).toBeGreaterThan(20);
+    for (const setting of settings) expect(configuration, setting).toContain(`\`${setting}\``);
+  });
+
+  it('links only to pages that exist (or that other changes add: security, api-access, graph-requests, call-ownership)', () => {
+    const addedElsewhere = ['security.md', 'api-access.md', 'graph-requests.md', 'call-ownership.md'];
+    for (const file of documents) {
+      const text = readFileSync(join(root, file), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+\.md)(?:#[^)]*)?\)/g)) {
+        const path = join(root, file.includes('/') ? 'docs' : '', target!);
+        if (addedElsewhere.some((name) => path.endsWith(`docs/${name}`))) continue;
+        expect(() => readFileSync(path), `${file} links to ${target}`).not.toThrow();
+      }
+    }
+  });
+
   it('names only npm scripts that exist', () => {
     const scripts = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts);
     for (const example of all.filter((candidate) => candidate.language === 'sh')) {
