@@ -2,7 +2,10 @@
 // talking over HTTP to a stack this file starts on free ports (simulator, webhook with its API
 // token, in-process worker, Temporal dev server). Every scenario must end with its JSON line.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getFreePort } from '../src/temporal/ports.js';
 import { projectRoot } from '../src/temporal/project-root.js';
 import {
   buildTestWorkflowBundle,
@@ -53,7 +56,11 @@ interface DemoRun {
 }
 
 /** `node --import tsx src/bin/demo.ts …args`, as `npm run demo -- …args` runs it. */
-function runDemo(args: string[]): Promise<DemoRun> {
+function runDemo(
+  args: string[],
+  env: Record<string, string> = {},
+  onStderr: (text: string) => void = () => undefined,
+): Promise<DemoRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/demo.ts', ...args], {
     cwd: projectRoot(),
     env: {
@@ -62,6 +69,7 @@ function runDemo(args: string[]): Promise<DemoRun> {
       SIMULATOR_URL: stack.sim.url,
       HANDOFF_API_TOKEN: stack.apiToken,
       DEMO_TIMEOUT_MS: '45000',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -72,6 +80,7 @@ function runDemo(args: string[]): Promise<DemoRun> {
   });
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
+    onStderr(stderr);
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -157,5 +166,56 @@ describe('npm run demo', () => {
     expect(unknown.stderr).toContain('unknown scenario no-such-flow');
     for (const name of SCENARIOS) expect(unknown.stderr).toContain(name);
     expect(unknown.results).toEqual([]);
+  });
+
+  it('names the URL it tried and says to run npm start when nothing answers', async () => {
+    const port = await getFreePort();
+    const started = Date.now();
+    const run = await runDemo([], { HANDOFF_URL: `http://127.0.0.1:${port}`, DEMO_WAIT_MS: '1500' });
+
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toContain(`http://127.0.0.1:${port}/readyz`);
+    expect(run.stderr).toContain('ECONNREFUSED');
+    expect(run.stderr).toContain('`npm start`');
+    // It waited (bounded) before giving up, and played nothing.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    expect(run.results).toEqual([]);
+  });
+
+  it('waits for a stack that is still starting, then places a call for the user to transfer', async () => {
+    // Handoff "starts" only once the demo has found it missing and said it waits.
+    const port = await getFreePort();
+    const late = createServer((_request, response) => response.writeHead(200).end('{"status":"ready"}'));
+    let starting = false;
+    const startLate = (stderr: string) => {
+      if (starting || !stderr.includes('waiting up to')) return;
+      starting = true;
+      void sleep(1_000).then(() => late.listen(port, '127.0.0.1'));
+    };
+    try {
+      const ringing = await runDemo(['place-call'], { HANDOFF_URL: `http://127.0.0.1:${port}` }, startLate);
+      expect(ringing.code, ringing.stdout + ringing.stderr).toBe(0);
+      expect(ringing.stderr).toContain(`waiting up to 30 s for Handoff at http://127.0.0.1:${port}/readyz`);
+      // Only the call id on stdout: CALL_ID=$(npm run --silent demo -- place-call).
+      const callId = ringing.stdout.trim();
+      expect(callId).toMatch(/^[\w-]+$/);
+      expect(stack.sim.getCall(callId)?.state).toBe('incoming');
+    } finally {
+      late.close();
+    }
+
+    const answered = await runDemo(['place-call', '--answered']);
+    expect(answered.code, answered.stdout + answered.stderr).toBe(0);
+    expect(stack.sim.getCall(answered.stdout.trim())?.state).toBe('established');
+
+    const wrong = await runDemo(['place-call', '--ringing']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('place-call takes only --answered, got --ringing');
+  });
+
+  it('refuses a DEMO_WAIT_MS that is not a number, naming it', async () => {
+    const run = await runDemo([], { DEMO_WAIT_MS: 'soon' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('DEMO_WAIT_MS must be a number of milliseconds, got soon');
   });
 });

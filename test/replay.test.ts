@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type RecordedTransfer,
   type RecordingStack,
+  recordBotCallInvite,
   recordCompletedTransfer,
   recordFailedTransfer,
   startRecordingStack,
@@ -183,7 +184,7 @@ describe('the committed histories in test/histories', () => {
 });
 
 describe('npm run replay arguments', () => {
-  it('default to the environment, the transfer workflows and 50 of them', () => {
+  it('default to the environment, every Handoff workflow type and 50 of them', () => {
     expect(parseReplayArgs([], { TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_NAMESPACE: 'handoff' })).toEqual(
       {
         address: '10.0.0.5:7233',
@@ -193,7 +194,7 @@ describe('npm run replay arguments', () => {
         workflowIds: [],
       },
     );
-    expect(DEFAULT_REPLAY_QUERY).toBe("WorkflowType='transferCall'");
+    expect(DEFAULT_REPLAY_QUERY).toBe("WorkflowType IN ('botCall', 'transferCall')");
     const parsed = parseReplayArgs(
       ['--address', '127.0.0.1:7999', '--workflow-id', 'a', '--workflow-id', 'b'],
       {},
@@ -270,7 +271,8 @@ describe('npm run replay against a running Temporal server', () => {
     recorded.push(await recordCompletedTransfer(stack, 'replay-command-completed-1'));
     recorded.push(await recordCompletedTransfer(stack, 'replay-command-completed-2'));
     recorded.push(await recordFailedTransfer(stack, 'replay-command-failed'));
-    await untilListed(stack.client, `${DEFAULT_REPLAY_QUERY} AND ExecutionStatus != 'Running'`, 3);
+    recorded.push(await recordBotCallInvite(stack, 'replay-command-bot-call'));
+    await untilListed(stack.client, `${DEFAULT_REPLAY_QUERY} AND ExecutionStatus != 'Running'`, 4);
   });
 
   afterAll(async () => {
@@ -280,11 +282,12 @@ describe('npm run replay against a running Temporal server', () => {
 
   it('records the same transfer twice with the same shape', () => {
     const [first, second, failed] = recorded as [RecordedTransfer, RecordedTransfer, RecordedTransfer];
+    expect(recorded.map((item) => item.workflowId)).toContain('call-replay-command-bot-call');
     expect(eventTypes(second.history)).toEqual(eventTypes(first.history));
     expect(eventTypes(failed.history).at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
   });
 
-  it('replays every transfer on the server against the current code and saves their histories', async () => {
+  it('replays every workflow on the server, of every type, against the current code and saves their histories', async () => {
     const run = await replayCommand([
       '--address',
       stack.temporalAddress,
@@ -300,7 +303,7 @@ describe('npm run replay against a running Temporal server', () => {
       );
     }
     expect(run.stdout).toMatch(
-      /replayed 3 workflow histories against the current workflow code: 3 ok, 0 failed/,
+      /replayed 4 workflow histories against the current workflow code: 4 ok, 0 failed/,
     );
     expect(run.code).toBe(0);
 

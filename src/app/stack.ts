@@ -80,6 +80,7 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         graph,
+        temporalAddress,
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       });
       const running = worker.run();

@@ -8,9 +8,13 @@
  *   npm run demo -- invite move       several, concurrently (one JSON line each)
  *   npm run demo -- --all             every scenario, concurrently
  *   npm run demo -- --list            the scenarios
+ *   npm run demo -- place-call        a ringing P2P call for you to transfer: prints only its id
+ *   npm run demo -- place-call --answered   the same, answered by another system (alreadyAnswered)
  *
- * Environment: HANDOFF_URL (default http://127.0.0.1:3978), SIMULATOR_URL (default
- * http://127.0.0.1:4010), HANDOFF_API_TOKEN when the API needs one, DEMO_TIMEOUT_MS per scenario.
+ * Environment: HANDOFF_URL (the webhook, default http://127.0.0.1:3978), HANDOFF_API_URL (the HTTP
+ * API, default HANDOFF_URL), SIMULATOR_URL (default http://127.0.0.1:4010), HANDOFF_API_TOKEN when
+ * the API needs one, DEMO_TIMEOUT_MS per scenario, DEMO_WAIT_MS how long to wait for a stack that
+ * is still starting (default 30 s).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -31,8 +35,10 @@ import type {
 
 const handoffUrl = (process.env.HANDOFF_URL ?? 'http://127.0.0.1:3978').replace(/\/+$/, '');
 const simulatorUrl = (process.env.SIMULATOR_URL ?? 'http://127.0.0.1:4010').replace(/\/+$/, '');
+const apiUrl = (process.env.HANDOFF_API_URL ?? handoffUrl).replace(/\/+$/, '');
 const apiToken = process.env.HANDOFF_API_TOKEN?.trim() || undefined;
 const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS ?? 120_000);
+const waitMs = Number(process.env.DEMO_WAIT_MS ?? 30_000);
 
 // The parties of the seeds: the caller of seeds 000/001, the users and numbers of seeds 003/004.
 const caller: IdentitySet = {
@@ -121,8 +127,8 @@ async function expectAnswer(
 
 const handoff = {
   post: (path: string, body: unknown, expected: number) =>
-    expectAnswer('POST', `${handoffUrl}${path}`, body, expected, apiToken),
-  get: (path: string) => expectAnswer('GET', `${handoffUrl}${path}`, undefined, 200, apiToken),
+    expectAnswer('POST', `${apiUrl}${path}`, body, expected, apiToken),
+  get: (path: string) => expectAnswer('GET', `${apiUrl}${path}`, undefined, 200, apiToken),
 };
 
 const simulator = {
@@ -243,7 +249,7 @@ async function withBotCalls(
   } finally {
     // Only when something failed: best effort, the failure is what the JSON line reports.
     for (const call of held) {
-      await send('POST', `${handoffUrl}${botCallPath(call.workflowId)}/hang-up`, undefined, apiToken).catch(
+      await send('POST', `${apiUrl}${botCallPath(call.workflowId)}/hang-up`, undefined, apiToken).catch(
         () => undefined,
       );
     }
@@ -307,7 +313,7 @@ async function followTransfer(
   const view = await waitFor(`transfer ${workflowId} to finish`, async () => {
     const answer = await send(
       'GET',
-      `${handoffUrl}/api/transfers/${encodeURIComponent(workflowId)}`,
+      `${apiUrl}/api/transfers/${encodeURIComponent(workflowId)}`,
       undefined,
       apiToken,
     );
@@ -623,7 +629,7 @@ const scenarios: Scenario[] = [
         step('admitted from the lobby (simulator admin API)');
         await untilPhase(held.workflowId, 'established', step);
       } catch (error) {
-        await send('POST', `${handoffUrl}${botCallPath(held.workflowId)}/hang-up`, undefined, apiToken).catch(
+        await send('POST', `${apiUrl}${botCallPath(held.workflowId)}/hang-up`, undefined, apiToken).catch(
           () => undefined,
         );
         throw error;
@@ -649,6 +655,68 @@ const scenarios: Scenario[] = [
 ];
 
 const DEFAULT_SCENARIO = 'p2p-transfer';
+
+// ---------------------------------------------------------------------------------------------
+// Waiting for the stack, placing a call for the user
+
+/** What one probe of a URL found: an HTTP status, or why nothing answered. */
+async function probe(url: string): Promise<{ status: number } | { unreachable: string }> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer().catch(() => undefined);
+    return { status: response.status };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { unreachable: cause?.code ?? cause?.message ?? (error as Error).message };
+  }
+}
+
+/**
+ * Waits up to DEMO_WAIT_MS for Handoff to be ready and the simulator to answer: `npm start` may
+ * still be starting. Gives up with the URL it tried and what to do.
+ */
+async function waitForStack(): Promise<void> {
+  const checks = [
+    { url: `${handoffUrl}/readyz`, what: 'Handoff', setting: 'HANDOFF_URL' },
+    { url: `${simulatorUrl}/_simulator/settings`, what: 'the Graph simulator', setting: 'SIMULATOR_URL' },
+  ];
+  const deadline = Date.now() + waitMs;
+  let announced = false;
+  for (const { url, what, setting } of checks) {
+    for (;;) {
+      const found = await probe(url);
+      if ('status' in found && found.status === 200) break;
+      if (Date.now() >= deadline) {
+        const why = 'status' in found ? `answered ${found.status}` : `did not answer (${found.unreachable})`;
+        throw new StackUnavailable(
+          `${what} at ${url} ${why} within ${Math.round(waitMs / 1000)} s. Start Handoff with \`npm start\` in another terminal first, and run the demo once it prints "ready" (or set ${setting} to where it runs).`,
+        );
+      }
+      if (!announced) {
+        console.error(`waiting up to ${Math.round(waitMs / 1000)} s for ${what} at ${url} …`);
+        announced = true;
+      }
+      await sleep(500);
+    }
+  }
+}
+
+/** Nothing to demo against: the message says which URL and what to run. */
+class StackUnavailable extends Error {}
+
+/**
+ * `place-call`: a P2P call from the seeds' caller to the bot, its notifications going to the
+ * simulator's stand-in for another system (so Handoff's incoming-call policy does not take it).
+ * Ringing by default (transfer it with POST /api/transfers), or answered by that other system
+ * (`--answered`: transfer it with "alreadyAnswered": true, or into a call with replacesCallId).
+ */
+async function placeCall(answered: boolean): Promise<string> {
+  const otherSystem = `${simulatorUrl}/_simulator/other-system`;
+  const { callId } = answered
+    ? await simulator.post('/answered-calls', { callbackUri: otherSystem, caller })
+    : await simulator.post('/incoming-calls', { botUrl: otherSystem, caller });
+  return callId as string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Command line
@@ -677,9 +745,36 @@ async function play(scenario: Scenario, prefix: boolean): Promise<boolean> {
   return line.status === 'completed';
 }
 
+const USAGE = `npm run demo -- [--all | scenario …] (default ${DEFAULT_SCENARIO})
+npm run --silent demo -- place-call [--answered]   places a P2P call to transfer, prints its id`;
+
+/** The numeric settings, checked before anything is sent: a typo names the variable. */
+function checkSettings(): void {
+  for (const [name, value] of [
+    ['DEMO_TIMEOUT_MS', timeoutMs],
+    ['DEMO_WAIT_MS', waitMs],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new StackUnavailable(`${name} must be a number of milliseconds, got ${process.env[name]}`);
+    }
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   if (args.includes('--list') || args.includes('--help')) {
-    console.log(`npm run demo -- [--all | scenario …] (default ${DEFAULT_SCENARIO})\n${listing()}`);
+    console.log(`${USAGE}\n${listing()}`);
+    return 0;
+  }
+  checkSettings();
+  if (args[0] === 'place-call') {
+    const extra = args.slice(1).filter((arg) => arg !== '--answered');
+    if (extra.length > 0) {
+      console.error(`place-call takes only --answered, got ${extra.join(' ')}\n${USAGE}`);
+      return 2;
+    }
+    await waitForStack();
+    // Only the id on stdout, so that CALL_ID=$(npm run --silent demo -- place-call) works.
+    console.log(await placeCall(args.includes('--answered')));
     return 0;
   }
   const names = args.includes('--all')
@@ -693,6 +788,7 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const chosen = scenarios.filter((scenario) => names.includes(scenario.name));
+  await waitForStack();
   const results = await Promise.all(chosen.map((scenario) => play(scenario, chosen.length > 1)));
   return results.every(Boolean) ? 0 : 1;
 }
@@ -700,6 +796,10 @@ async function main(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof StackUnavailable) {
+      console.error(error.message);
+      process.exit(1);
+    }
     console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   },

@@ -8,6 +8,8 @@
  *                     [--query "WorkflowType='transferCall'"] [--limit 50] [--workflow-id ID ...]
  *                     [--save DIR] [--bundle PATH]
  *
+ * Without --query or --workflow-id: every Handoff workflow type (transferCall, botCall).
+ *
  * One line per workflow (`ok` or `FAILED` with the reason), then a summary. Exit code 0 only
  * when at least one history was replayed and every one replayed; 2 for bad arguments.
  * `--save DIR` writes each fetched history as JSON: that is how a history gets committed to
@@ -29,10 +31,14 @@ import {
 } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { connectClient } from '../temporal/connection.js';
-import { TRANSFER_WORKFLOW_TYPE } from '../webhook/transfer-start.js';
 import { workflowsPath } from '../worker/worker.js';
+import * as handoffWorkflows from '../workflows/index.js';
 
-export const DEFAULT_REPLAY_QUERY = `WorkflowType='${TRANSFER_WORKFLOW_TYPE}'`;
+/** Every workflow type the worker registers (the bundle's entry point exports exactly those). */
+export const HANDOFF_WORKFLOW_TYPES: readonly string[] = Object.keys(handoffWorkflows).sort();
+
+/** Every Handoff workflow type: a change to any of them can break the runs still in flight. */
+export const DEFAULT_REPLAY_QUERY = `WorkflowType IN (${HANDOFF_WORKFLOW_TYPES.map((type) => `'${type}'`).join(', ')})`;
 export const DEFAULT_REPLAY_LIMIT = 50;
 
 /** The workflow code to replay against: the sources (bundled on the fly) or a prebuilt bundle. */

@@ -89,6 +89,15 @@ export async function adminRoutes(
     return reply.code(204).send();
   });
 
+  // Another system's calling webhook, for calls Handoff should not hear about until it is asked to
+  // transfer them (`npm run demo -- place-call`): it accepts every notification and counts them.
+  let otherSystemReceived = 0;
+  app.post('/other-system', async (_request, reply) => {
+    otherSystemReceived += 1;
+    return reply.code(202).send();
+  });
+  app.get('/other-system', async () => ({ received: otherSystemReceived }));
+
   app.post('/answered-calls', async (request, reply) => {
     const result = control.placeAnsweredCall((request.body ?? {}) as AnsweredCallOptions);
     return reply.code(201).send(result);

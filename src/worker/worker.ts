@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createGraphActivities } from '../activities/index.js';
 import type { GraphClient } from '../graph/index.js';
+import { checkSearchAttributes } from './search-attributes.js';
 
 // `.ts` when run from source (tsx, vitest), `.js` when run from the compiled dist/.
 const ownExtension = extname(fileURLToPath(import.meta.url));
@@ -20,6 +21,8 @@ export interface HandoffWorkerOptions {
    */
   workflowBundlePath?: string;
   identity?: string;
+  /** The frontend `host:port`, for the command a missing search attribute's error names. */
+  temporalAddress?: string;
 }
 
 /** A worker that runs Handoff's workflows and its Graph activities. */
@@ -30,6 +33,8 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
       `Workflow bundle ${workflowBundlePath} does not exist: run \`npm run build:workflows\` first`,
     );
   }
+  // Before polling: without them every workflow task would fail, long after "ready" was printed.
+  await checkSearchAttributes(options.connection, options.namespace, options.temporalAddress);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -1,0 +1,16 @@
+/**
+ * `npm run check-config`: reads the configuration as `npm start` will and stops with the settings
+ * to fix. `prestart` runs it first, so a typo is reported in a second, before the Temporal
+ * binaries are installed and the workflow code is bundled.
+ */
+import { ConfigError, loadConfig } from '../config/env.js';
+
+try {
+  const config = loadConfig();
+  console.log(
+    `[handoff] configuration ok: ${config.mode === 'tenant' ? 'Microsoft Graph tenant' : 'embedded defaults (Graph simulator)'}, ${config.temporal.address ? `Temporal at ${config.temporal.address}` : 'embedded Temporal dev server'}`,
+  );
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}

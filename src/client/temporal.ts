@@ -1,0 +1,40 @@
+/**
+ * Handoff's workflows for direct Temporal use: type names, message definitions, workflow ids and
+ * the input and result types. Only the define* helpers of @temporalio/workflow are imported,
+ * which are safe outside a workflow; no workflow code is loaded.
+ */
+import type { BotCallInput, BotCallResult } from '../workflows/bot-call-types.js';
+import type { TransferInput, TransferResult } from '../workflows/types.js';
+
+export {
+  BOT_CALL_FAILED,
+  BOT_CALL_WORKFLOW_TYPE,
+  botCallStateQuery,
+  botCallWorkflowId,
+  hangUpSignal,
+  INVALID_BOT_CALL_REQUEST,
+  inviteParticipantsUpdate,
+  moveParticipantUpdate,
+  transferIntoCallUpdate,
+} from '../workflows/bot-call-definitions.js';
+export type * from '../workflows/bot-call-types.js';
+export {
+  graphNotificationsSignal,
+  type NotificationDelivery,
+  transferStateQuery,
+  transferWorkflowId,
+} from '../workflows/definitions.js';
+export type * from '../workflows/types.js';
+
+/** The workflow type of a P2P transfer (src/workflows/transfer.ts). */
+export const TRANSFER_WORKFLOW_TYPE = 'transferCall';
+/** The ApplicationFailure type a failed transfer ends with; its first detail is the TransferResult. */
+export const TRANSFER_FAILED = 'TransferFailed';
+
+/** The transfer workflow's signature: `client.workflow.start<TransferCallWorkflow>(TRANSFER_WORKFLOW_TYPE, …)`. */
+export type TransferCallWorkflow = (input: TransferInput) => Promise<TransferResult>;
+/** The bot-call workflow's signature: `client.workflow.start<BotCallWorkflow>(BOT_CALL_WORKFLOW_TYPE, …)`. */
+export type BotCallWorkflow = (input: BotCallInput) => Promise<BotCallResult>;
+
+/** The task queue Handoff's workers poll unless HANDOFF_TASK_QUEUE says otherwise. */
+export const DEFAULT_TASK_QUEUE = 'handoff';
