@@ -66,6 +66,7 @@ function runDemo(
     env: {
       PATH: process.env.PATH,
       HANDOFF_URL: stack.webhookUrl,
+      HANDOFF_API_URL: stack.apiUrl,
       SIMULATOR_URL: stack.sim.url,
       HANDOFF_API_TOKEN: stack.apiToken,
       DEMO_TIMEOUT_MS: '45000',

@@ -12,7 +12,7 @@
  *   npm run demo -- place-call --answered   the same, answered by another system (alreadyAnswered)
  *
  * Environment: HANDOFF_URL (the webhook, default http://127.0.0.1:3978), HANDOFF_API_URL (the HTTP
- * API, default HANDOFF_URL), SIMULATOR_URL (default http://127.0.0.1:4010), HANDOFF_API_TOKEN when
+ * API's own listener, default http://127.0.0.1:3979), SIMULATOR_URL (default http://127.0.0.1:4010), HANDOFF_API_TOKEN when
  * the API needs one, DEMO_TIMEOUT_MS per scenario, DEMO_WAIT_MS how long to wait for a stack that
  * is still starting (default 30 s).
  */
@@ -35,7 +35,7 @@ import type {
 
 const handoffUrl = (process.env.HANDOFF_URL ?? 'http://127.0.0.1:3978').replace(/\/+$/, '');
 const simulatorUrl = (process.env.SIMULATOR_URL ?? 'http://127.0.0.1:4010').replace(/\/+$/, '');
-const apiUrl = (process.env.HANDOFF_API_URL ?? handoffUrl).replace(/\/+$/, '');
+const apiUrl = (process.env.HANDOFF_API_URL ?? 'http://127.0.0.1:3979').replace(/\/+$/, '');
 const apiToken = process.env.HANDOFF_API_TOKEN?.trim() || undefined;
 const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS ?? 120_000);
 const waitMs = Number(process.env.DEMO_WAIT_MS ?? 30_000);
