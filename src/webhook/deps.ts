@@ -3,6 +3,7 @@ import type { FastifyServerOptions } from 'fastify';
 import type { MediaInfo } from '../graph/index.js';
 import type { TransferTarget } from '../workflows/types.js';
 import type { ApiTokens } from './api-token.js';
+import type { WebhookMetrics } from './metrics.js';
 import type { NotificationAuthOptions } from './notification-auth.js';
 
 /** What the webhook does with an incoming call that no one asked it to transfer. */
@@ -39,6 +40,8 @@ export interface WebhookDeps {
    */
   apiToken?: ApiTokens;
   logger?: FastifyServerOptions['logger'];
+  /** Prometheus metrics; by default both servers built from one deps object share a new registry. */
+  metrics?: WebhookMetrics;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;

@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_BODY_LIMIT_BYTES, type WebhookDeps } from './deps.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
+import { metricsFor, recordHttpMetrics, serveMetrics, type WebhookMetrics } from './metrics.js';
 import { createNotificationVerifier } from './notification-auth.js';
 import { createNotificationKeys } from './notification-keys.js';
 import { callsApiRoutes } from './routes/calls-api.js';
@@ -28,7 +29,10 @@ const MAX_PARAM_LENGTH = 256;
 export const OPENAPI_PATH = '/openapi.json';
 
 /** What both servers share: limits, the JSON parser, the one error shape, a Temporal caller. */
-function baseServer(deps: WebhookDeps): { app: FastifyInstance; temporalCalls: TemporalCaller } {
+function baseServer(
+  deps: WebhookDeps,
+  listener: 'webhook' | 'api',
+): { app: FastifyInstance; temporalCalls: TemporalCaller; metrics: WebhookMetrics } {
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const app = Fastify({
     logger: deps.logger ?? true,
@@ -49,28 +53,30 @@ function baseServer(deps: WebhookDeps): { app: FastifyInstance; temporalCalls: T
   installJsonBodyParser(app);
   installErrorHandling(app, bodyLimit);
 
+  const metrics = metricsFor(deps);
+  recordHttpMetrics(app, metrics, listener);
   const temporalCalls = createTemporalCaller(deps.temporal);
   // close() resolves only when no Temporal call is left retrying: then the connection can go.
   app.addHook('onClose', () => temporalCalls.idle());
-  return { app, temporalCalls };
+  return { app, temporalCalls, metrics };
 }
 
 /** The public server: notification routes and health only. Every API path answers 404 here. */
 export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
-  const { app, temporalCalls } = baseServer(deps);
+  const { app, temporalCalls, metrics } = baseServer(deps, 'webhook');
   // Created here, not per request: the signing keys are fetched once at start, then cached.
   const notificationKeys = createNotificationKeys(deps.notificationAuth);
   const verifyNotification = createNotificationVerifier(deps.notificationAuth, notificationKeys);
   app.addHook('onReady', () => notificationKeys.start(app.log));
   app.addHook('onClose', async () => notificationKeys.stop());
   app.register(healthRoutes, { temporalCalls, notificationKeys });
-  app.register(notificationRoutes, { deps, temporalCalls, verifyNotification });
+  app.register(notificationRoutes, { deps, temporalCalls, verifyNotification, metrics });
   return app;
 }
 
 /** The API server: transfers, bot calls, `/openapi.json` and health. */
 export function buildApiServer(deps: WebhookDeps): FastifyInstance {
-  const { app, temporalCalls } = baseServer(deps);
+  const { app, temporalCalls, metrics } = baseServer(deps, 'api');
   // The route schemas describe the API for the OpenAPI document; zod validates in the routes, with
   // messages that name each wrong field (src/webhook/transfer-request.ts, call-request.ts).
   app.setValidatorCompiler(() => (value) => ({ value }));
@@ -101,5 +107,7 @@ export function buildApiServer(deps: WebhookDeps): FastifyInstance {
   app.register(callsApiRoutes, { deps, temporalCalls });
   // The document describes routes and schemas, no secret: tools may fetch it without a token.
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  // Prometheus scrapes it on the private listener, like the document without a token: counts, no secrets.
+  serveMetrics(app, metrics);
   return app;
 }

@@ -25,6 +25,7 @@ import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { getFreePort } from '../../src/temporal/ports.js';
 import { buildApiServer, buildWebhookServer } from '../../src/webhook/index.js';
+import { createWebhookMetrics } from '../../src/webhook/metrics.js';
 import { createHandoffWorker, workflowsPath } from '../../src/worker/worker.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { transferCall } from '../../src/workflows/transfer.js';
@@ -181,7 +182,9 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
       });
     }
 
-    const deps = () => webhookDepsFor(config, client, { simulator: sim, logger: false });
+    // One metrics registry for both listeners, as in one process of `npm start`.
+    const metrics = createWebhookMetrics();
+    const deps = () => ({ ...webhookDepsFor(config, client, { simulator: sim, logger: false }), metrics });
     let webhook: FastifyInstance | undefined;
     for (let attempt = 1; webhook === undefined; attempt++) {
       const candidate = buildWebhookServer(deps());

@@ -30,6 +30,7 @@ import {
 } from '../../workflows/definitions.js';
 import { isCallbackKeyValid } from '../callback-binding.js';
 import { DEFAULT_NOTIFICATION_BUDGET_MS, type WebhookDeps } from '../deps.js';
+import type { WebhookMetrics } from '../metrics.js';
 import { HttpError } from '../errors.js';
 import { NotificationAuthError, type NotificationVerifier } from '../notification-auth.js';
 import {
@@ -45,6 +46,7 @@ export interface NotificationRoutesOptions {
   deps: WebhookDeps;
   temporalCalls: TemporalCaller;
   verifyNotification: NotificationVerifier;
+  metrics: WebhookMetrics;
 }
 
 /** What happened to the notifications of one POST, per workflow. Graph ignores it; people read it. */
@@ -141,7 +143,7 @@ async function settleAll(deliveries: Array<Promise<DeliveryReport>>): Promise<De
 
 export async function notificationRoutes(
   app: FastifyInstance,
-  { deps, temporalCalls, verifyNotification }: NotificationRoutesOptions,
+  { deps, temporalCalls, verifyNotification, metrics }: NotificationRoutesOptions,
 ): Promise<void> {
   const temporal = temporalCalls.client;
 
@@ -161,6 +163,7 @@ export async function notificationRoutes(
       );
     } catch (error) {
       if (!(error instanceof NotificationAuthError)) throw error;
+      metrics.tokenRefusals.inc({ reason: error.reason });
       throw refusal(error, request.log);
     }
   });
@@ -294,6 +297,21 @@ export async function notificationRoutes(
    */
   async function withinBudget(
     receivedAt: Date,
+    notifications: GraphNotification[],
+    deliveries: Array<Promise<DeliveryReport>>,
+  ): Promise<DeliveryReport[]> {
+    try {
+      const reports = await settleWithinBudget(receivedAt, deliveries);
+      countNotifications(metrics, notifications, reports);
+      return reports;
+    } catch (error) {
+      countNotifications(metrics, notifications, 'unavailable');
+      throw error;
+    }
+  }
+
+  async function settleWithinBudget(
+    receivedAt: Date,
     deliveries: Array<Promise<DeliveryReport>>,
   ): Promise<DeliveryReport[]> {
     let timer: NodeJS.Timeout | undefined;
@@ -326,6 +344,7 @@ export async function notificationRoutes(
     const byCall = groupByCall(notifications);
     const deliveries = await withinBudget(
       receivedAt,
+      notifications,
       [...byCall.values()].map((group) => deliverCall(group, receivedAt, request.log)),
     );
     return reply.code(202).send({ deliveries });
@@ -356,7 +375,7 @@ export async function notificationRoutes(
       const workflowId = checkWorkflowId(request.params.workflowId);
       requireJsonBody(request);
       const notifications = parseRoutableBody(request.body);
-      const deliveries = await withinBudget(receivedAt, [
+      const deliveries = await withinBudget(receivedAt, notifications, [
         signalWorkflow(workflowId, notifications, receivedAt, request.log),
       ]);
       return reply.code(202).send({ deliveries });
@@ -377,6 +396,27 @@ export async function notificationRoutes(
       throw callbackNotFound();
     },
   );
+}
+
+/**
+ * Counts a POST's notifications by kind and by what became of their call's delivery, or all as
+ * `unavailable` when the POST was answered 503 (Graph sends them again).
+ */
+function countNotifications(
+  metrics: WebhookMetrics,
+  notifications: GraphNotification[],
+  reports: DeliveryReport[] | 'unavailable',
+): void {
+  const outcomeByCall = new Map<string, string>();
+  if (reports !== 'unavailable') {
+    for (const report of reports)
+      for (const callId of report.callIds) outcomeByCall.set(callId, report.outcome);
+  }
+  for (const notification of notifications) {
+    const outcome =
+      reports === 'unavailable' ? reports : (outcomeByCall.get(notification.callId) ?? 'signalled');
+    metrics.notifications.inc({ kind: notification.kind, outcome });
+  }
 }
 
 function callbackNotFound(): HttpError {
