@@ -13,7 +13,7 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import type { CallState } from '../graph/index.js';
+import type { CallState, GraphNotification } from '../graph/index.js';
 import {
   applyNotification,
   type CallRecord,
@@ -28,7 +28,7 @@ import {
   recordCallRead,
   recordOperation,
 } from './call-state.js';
-import { graphNotificationsSignal } from './definitions.js';
+import { graphNotificationsSignal, type NotificationDelivery } from './definitions.js';
 import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
 
 /**
@@ -90,6 +90,21 @@ export interface CallSession {
   close(): Promise<void>;
 }
 
+/** The notifications of a delivery, or none when the signal's payload is not a delivery at all. */
+function notificationsOf(delivery: NotificationDelivery | undefined): GraphNotification[] {
+  const notifications = delivery?.notifications;
+  if (Array.isArray(notifications)) return notifications;
+  log.warn('dropped a graphNotifications signal without a notifications list');
+  return [];
+}
+
+/** What the log says of a dropped notification: enough to find it, not the whole payload. */
+function describeNotification(notification: GraphNotification): Record<string, unknown> {
+  if (notification === null || typeof notification !== 'object') return { value: String(notification) };
+  const { kind, changeType, callId, resourceUrl } = notification as Partial<GraphNotification>;
+  return { kind, changeType, callId, resourceUrl };
+}
+
 export function openCallSession(options: CallSessionOptions = {}): CallSession {
   const calls = emptyCallsState();
   const held = new Set<string>();
@@ -99,8 +114,19 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
   const background = new CancellationScope();
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS;
 
-  setHandler(graphNotificationsSignal, ({ notifications }) => {
-    for (const notification of notifications) applyNotification(calls, notification);
+  setHandler(graphNotificationsSignal, (delivery) => {
+    for (const notification of notificationsOf(delivery)) {
+      try {
+        applyNotification(calls, notification);
+      } catch (error) {
+        // A signal handler that throws fails the workflow task, and every retry replays the same
+        // signal: one malformed notification would wedge the workflow for good (issue 9, item 4).
+        log.warn('dropped a notification the call state cannot apply', {
+          error: String(error),
+          notification: describeNotification(notification),
+        });
+      }
+    }
   });
 
   function unclaimedCallIds(claimed: string[]): string[] {
