@@ -25,6 +25,7 @@ import {
   recordOperation,
   reduceNotifications,
 } from '../src/workflows/call-state.js';
+import { prototypeChanges, prototypeMemberIds, prototypeSnapshot } from './support/hostile-ids.js';
 import {
   notificationAt,
   seed001ReplacingSection,
@@ -611,7 +612,7 @@ describe('recordCallRead (reconciling after a timeout)', () => {
  * worker shares (issue 9, item 4).
  */
 describe('ids that name Object.prototype members', () => {
-  const hostileIds = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'] as const;
+  const hostileIds = prototypeMemberIds;
 
   function callNotification(callId: string, state: string): GraphNotification {
     return variantOf('000:117', (notification) => {
@@ -643,22 +644,10 @@ describe('ids that name Object.prototype members', () => {
     });
   }
 
-  // Object.prototype as it was before any of these notifications: every own member and its value.
-  const pristinePrototype = Reflect.ownKeys(Object.prototype).map((key) => ({
-    key,
-    descriptor: Object.getOwnPropertyDescriptor(Object.prototype, key),
-  }));
+  const pristinePrototype = prototypeSnapshot();
 
   function prototypeIsUntouched(): void {
-    expect(Reflect.ownKeys(Object.prototype)).toEqual(pristinePrototype.map(({ key }) => key));
-    for (const { key, descriptor } of pristinePrototype) {
-      expect(Object.getOwnPropertyDescriptor(Object.prototype, key)).toEqual(descriptor);
-    }
-    const probe: Record<string, unknown> = {};
-    expect(Object.getPrototypeOf(probe)).toBe(Object.prototype);
-    for (const member of ['callId', 'roster', 'identity', 'key', 'joined', 'state', 'status']) {
-      expect(probe[member]).toBeUndefined();
-    }
+    expect(prototypeChanges(pristinePrototype)).toEqual([]);
   }
 
   it.each(hostileIds)('tracks a call with id %s like any other and leaves Object.prototype alone', (id) => {
