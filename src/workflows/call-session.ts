@@ -28,6 +28,7 @@ import {
   recordCallRead,
   recordOperation,
 } from './call-state.js';
+import { isOwnCallbackUri } from './callback-uri.js';
 import { graphNotificationsSignal, type NotificationDelivery } from './definitions.js';
 import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
 
@@ -43,6 +44,13 @@ export const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 15 * 60 * 1000;
  * before this did not wait (replay).
  */
 export const CLOSE_AFTER_KEEP_ALIVE_PATCH = 'close-after-keep-alive';
+
+/**
+ * Before adopting or hanging up a call it did not create, a workflow reads the call and acts only
+ * when its callbackUri is the workflow's own (decisions.md #4). Workflows that started before
+ * did not read (replay).
+ */
+export const CONFIRM_OWN_CALLS_PATCH = 'confirm-own-calls';
 
 /** A step of a call flow that cannot complete. Flows turn it into their own failure. */
 export class CallStepFailed extends Error {}
@@ -80,8 +88,16 @@ export interface CallSession {
   /**
    * From now on, hangs up every call reporting to this workflow that `claimed` does not list:
    * a group call a lost-response retry created twice, say (design.md, "Failure and retries").
+   * Only calls whose callbackUri Graph reports as `callbackUri` (this workflow's) are hung up;
+   * any other is left alone and logged.
    */
-  hangUpUnclaimedCalls(claimed: () => string[]): void;
+  hangUpUnclaimedCalls(claimed: () => string[], callbackUri: string): void;
+  /**
+   * Reads the call and tells whether its callbackUri is `callbackUri`. A call that is not (or is
+   * gone) is remembered as foreign: `unclaimedCallIds` no longer lists it. Without the patch
+   * (replaying an older workflow) it answers true without reading, as before.
+   */
+  confirmOwnCall(callId: string, callbackUri: string, what: string): Promise<boolean>;
   /** Calls hung up by `hangUpUnclaimedCalls`. */
   readonly orphansHungUp: string[];
   /** Calls reporting to this workflow that `claimed` does not list. */
@@ -109,6 +125,8 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
   const calls = emptyCallsState();
   const held = new Set<string>();
   const orphansHungUp: string[] = [];
+  /** Lower-case ids of calls that report here but are not this workflow's (confirmOwnCall). */
+  const foreignCalls = new Set<string>();
   let orphanHangUpsInFlight = 0;
   let keepAlivesInFlight = 0;
   const background = new CancellationScope();
@@ -133,7 +151,32 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
     const claimedKeys = new Set(claimed.map((callId) => callId.toLowerCase()));
     return Object.values(calls.calls)
       .map((call) => call.callId)
-      .filter((callId) => !claimedKeys.has(callId.toLowerCase()));
+      .filter((callId) => !claimedKeys.has(callId.toLowerCase()) && !foreignCalls.has(callId.toLowerCase()));
+  }
+
+  async function confirmOwnCall(callId: string, callbackUri: string, what: string): Promise<boolean> {
+    if (!patched(CONFIRM_OWN_CALLS_PATCH)) return true;
+    const read = await retriedGraph.getCall.executeWithOptions(
+      { ...retriedGraphOptions, summary: `read ${what} ${callId}: is it ours?` },
+      [callId],
+    );
+    if (read.gone) {
+      foreignCalls.add(callId.toLowerCase());
+      recordCallRead(calls, callId, read);
+      log.info('a call that reported here is gone: nothing to adopt or hang up', { callId });
+      return false;
+    }
+    if (!isOwnCallbackUri(read.callbackUri, callbackUri)) {
+      foreignCalls.add(callId.toLowerCase());
+      // Someone else's call: its state is not this workflow's to record or act on.
+      log.warn('left alone a call that reported here with another callbackUri', {
+        callId,
+        callbackUri: read.callbackUri ?? null,
+      });
+      return false;
+    }
+    recordCallRead(calls, callId, read);
+    return true;
   }
 
   async function readCall(callId: string, summary: string): Promise<void> {
@@ -246,7 +289,9 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
       return operation();
     },
 
-    hangUpUnclaimedCalls(claimed) {
+    confirmOwnCall,
+
+    hangUpUnclaimedCalls(claimed, callbackUri) {
       const handled = new Set<string>();
       const pending = () =>
         unclaimedCallIds(claimed()).filter((callId) => !handled.has(callId.toLowerCase()));
@@ -257,6 +302,10 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
             handled.add(callId.toLowerCase());
             orphanHangUpsInFlight += 1;
             try {
+              const ours = await CancellationScope.nonCancellable(() =>
+                confirmOwnCall(callId, callbackUri, 'unclaimed call'),
+              );
+              if (!ours) continue;
               await CancellationScope.nonCancellable(() =>
                 retriedGraph.hangUp.executeWithOptions(
                   { ...retriedGraphOptions, summary: `hang up orphaned call ${callId}` },
