@@ -126,6 +126,15 @@ async function callHeldElsewhere(): Promise<string> {
   return callId;
 }
 
+/** A notification the other system received about its call, token and all: as if leaked. */
+async function leakedNotificationAbout(callId: string) {
+  return waitUntil(`a notification about ${callId} at the other system`, () =>
+    otherSystem.received.find(
+      (notification) => notification.path === `/api/calls/${callId}` && notification.token,
+    ),
+  );
+}
+
 describe('ids that name Object.prototype members', () => {
   it('reach a running transfer, which still completes, and Object.prototype stays as it was', async () => {
     const before = await sandboxPrototype();
@@ -214,11 +223,8 @@ describe('a call someone else holds', () => {
     });
 
     // A real notification about the foreign call, token and all, posted to this workflow's callback.
-    const leaked = otherSystem.received.find(
-      (notification) => notification.path === `/api/calls/${foreignCallId}` && notification.token,
-    );
-    expect(leaked, 'the other system received a notification about its call').toBeDefined();
-    await postToCallback(callbackUriOf(ownCallId), leaked!.body);
+    const leaked = await leakedNotificationAbout(foreignCallId);
+    await postToCallback(callbackUriOf(ownCallId), leaked.body);
 
     await waitUntil('the workflow reads the foreign call', () =>
       requestsFor(foreignCallId, 'GET').length > 0 ? true : undefined,
@@ -234,6 +240,76 @@ describe('a call someone else holds', () => {
     expect(requestsFor(foreignCallId, 'DELETE')).toEqual([]);
     expect(stack.sim.getCall(foreignCallId)?.state).toBe('established');
   });
+});
+
+describe('a call someone else holds, while a create-call response is lost', () => {
+  it('is not adopted: the workflow adopts the call its own request created', async () => {
+    const foreignCallId = await callHeldElsewhere();
+    const leaked = await leakedNotificationAbout(foreignCallId);
+    const workflowId = botCallWorkflowId(randomUUID());
+    const callbackUri = `${stack.webhookUrl}/api/calls/${workflowId}`;
+    // Graph creates the call but its response comes after the activity gave up (15 s), and the
+    // new call's own notifications come late: the foreign call is the first unknown call here.
+    stack.sim.injectFault({
+      method: 'POST',
+      path: /\/communications\/calls$/,
+      bodyContains: workflowId,
+      delayMs: 17_000,
+    });
+    stack.sim.configure({
+      notifications: {
+        profiles: [{ urlContains: workflowId, seed: 1, late: [{ call: 0, delayMs: 4_000 }] }],
+      },
+    });
+    try {
+      const handle = await stack.client.workflow.start<typeof botCall>(BOT_CALL_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: stack.taskQueue,
+        args: [
+          {
+            request: {
+              kind: 'meeting',
+              chatInfo: { threadId: `19:meeting_${randomUUID()}@thread.v2`, messageId: '0' },
+              organizer: { user: { id: '5810cede-f3cc-42eb-b2c1-e9bd5d53ec96', displayName: 'Bob' } },
+              media: { kind: 'none' },
+            },
+            callbackUri,
+            botAppId: stack.sim.botAppId,
+            tenantId: stack.sim.tenantId,
+          },
+        ],
+      });
+      await waitUntil('the create request reached Graph', () =>
+        stack.sim.requests.some((request) => JSON.stringify(request.body ?? '').includes(workflowId))
+          ? true
+          : undefined,
+      );
+      await postToCallback(callbackUri, leaked.body);
+      const ownCallId = await waitUntil(
+        'the call Graph created for the workflow',
+        () => stack.sim.calls().find((call) => call.callbackUri === callbackUri)?.id,
+      );
+      const state = await waitUntil(
+        'the botCall established',
+        async () => {
+          const snapshot = await handle.query(botCallStateQuery);
+          return snapshot.phase === 'established' ? snapshot : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(state.callId).toBe(ownCallId);
+      expect(requestsFor(foreignCallId, 'GET').length).toBeGreaterThan(0);
+      expect(requestsFor(foreignCallId, 'DELETE')).toEqual([]);
+      expect(requestsFor(ownCallId, 'DELETE')).toEqual([]);
+      expect(stack.sim.getCall(foreignCallId)?.state).toBe('established');
+      await handle.signal(hangUpSignal);
+      expect((await handle.result()).outcome).toBe('ended');
+      expect(requestsFor(foreignCallId, 'DELETE')).toEqual([]);
+    } finally {
+      stack.sim.configure({ notifications: { profiles: [] } });
+      stack.sim.clearFaults();
+    }
+  }, 90_000);
 });
 
 describe('requests as the seed walkthrough writes them (seed 001, replacing a P2P call)', () => {
