@@ -684,6 +684,26 @@ describe('ids that name Object.prototype members', () => {
     prototypeIsUntouched();
   });
 
+  it.each(hostileIds)(
+    'ignores %s as a call state or operation status (a signal from another client is not parsed again)',
+    (value) => {
+      const state = reduceNotifications([callNotification(p2pCall, 'established')]);
+      const unparsed = {
+        kind: 'call',
+        changeType: 'updated',
+        resourceUrl: `/communications/calls/${p2pCall}`,
+        callId: p2pCall,
+        call: { state: value },
+      } as unknown as GraphNotification;
+      expect(() => applyNotification(state, unparsed)).not.toThrow();
+      expect(findCall(state, p2pCall)?.state).toBe('established');
+      recordOperation(state, p2pCall, { id: 'op-1', status: 'running' } as CommsOperation);
+      recordOperation(state, p2pCall, { id: 'op-1', status: value } as unknown as CommsOperation);
+      expect(findOperation(state, { callId: p2pCall, operationId: 'op-1' })?.status).toBe('running');
+      prototypeIsUntouched();
+    },
+  );
+
   it('keeps every such id apart, in any order, and answers queries as plain JSON', () => {
     const notifications = hostileIds.flatMap((id) => [
       callNotification(id, 'established'),

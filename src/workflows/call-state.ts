@@ -48,8 +48,12 @@ const callStateRank: Record<TrackedCallState, number> = {
   deleted: 5,
 };
 
+/**
+ * -1 for no state, and for a value that is not a call state at all: signals are not validated
+ * again inside the workflow, and `constructor` must not find Object's member (issue 9, item 4).
+ */
 export function callStateRankOf(state: TrackedCallState | undefined): number {
-  return state === undefined ? -1 : callStateRank[state];
+  return state !== undefined && Object.hasOwn(callStateRank, state) ? callStateRank[state] : -1;
 }
 
 /**
@@ -72,14 +76,15 @@ const callStatesInOrder: readonly TrackedCallState[] = [
 ];
 
 function isAfter(next: TrackedCallState, current: TrackedCallState | undefined): boolean {
+  if (callStateRankOf(next) < 0) return false;
   if (current === undefined) return true;
-  const byRank = callStateRank[next] - callStateRank[current];
+  const byRank = callStateRankOf(next) - callStateRankOf(current);
   return byRank !== 0 ? byRank > 0 : callStatesInOrder.indexOf(next) > callStatesInOrder.indexOf(current);
 }
 
 /** Whether a call has got at least as far as `state`. */
 export function hasReached(call: CallRecord | undefined, state: TrackedCallState): boolean {
-  return call !== undefined && callStateRankOf(call.state) >= callStateRank[state];
+  return call !== undefined && callStateRankOf(call.state) >= callStateRankOf(state);
 }
 
 export function hasEnded(call: CallRecord | undefined): boolean {
@@ -421,8 +426,16 @@ function mergeStatus(record: OperationRecord, operation: CommsOperation): void {
   else delete record.resultInfo;
 }
 
+const operationStatusRanks: Readonly<Record<OperationStatus, number>> = {
+  notStarted: 0,
+  running: 1,
+  completed: 2,
+  failed: 2,
+};
+
+/** -1 for a value that is not an operation status (see callStateRankOf). */
 function operationStatusRank(status: OperationStatus): number {
-  return { notStarted: 0, running: 1, completed: 2, failed: 2 }[status];
+  return Object.hasOwn(operationStatusRanks, status) ? operationStatusRanks[status] : -1;
 }
 
 function compareOperations(a: OperationRecord, b: OperationRecord): number {
