@@ -115,7 +115,13 @@ describe('inviteParticipants', () => {
     const invites = invitesTo(callId);
     expect(invites.map((request) => request.status)).toEqual([200]);
     const body = invites[0]!.body as { participants: unknown[]; clientContext: string };
-    expect(body.participants).toEqual([{ identity: alice }, { identity: carol }, { identity: phone }]);
+    // Typed as in the invite examples (seed 003).
+    const invitee = '#microsoft.graph.invitationParticipantInfo';
+    expect(body.participants).toEqual([
+      { '@odata.type': invitee, identity: alice },
+      { '@odata.type': invitee, identity: carol },
+      { '@odata.type': invitee, identity: phone },
+    ]);
     expect(body.clientContext).toMatch(uuidPattern);
     expect(outcome).toEqual({
       kind: 'invite',
@@ -160,8 +166,12 @@ describe('inviteParticipants', () => {
       ],
     });
     expect((invitesTo(callId)[0]!.body as { participants: unknown[] }).participants).toEqual([
-      { identity: alice },
-      { identity: phone, endpointType: 'default' },
+      { '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: alice },
+      {
+        '@odata.type': '#microsoft.graph.invitationParticipantInfo',
+        identity: phone,
+        endpointType: 'default',
+      },
     ]);
     // The notifications really were deltas.
     const rosterBodies = stack.sim.deliveries

@@ -14,6 +14,7 @@ import {
   emptyCallsState,
   recordOperation,
 } from '../src/workflows/call-state.js';
+import { prototypeChanges, prototypeMemberIds, prototypeSnapshot } from './support/hostile-ids.js';
 import { interleavingsOf } from './support/interleavings.js';
 import {
   labelledSeedNotifications,
@@ -127,6 +128,70 @@ describe.each(sequences)('$name', ({ deliveries }) => {
         );
         expect(withoutCounter(state)).toStrictEqual(expected);
       }),
+      { numRuns },
+    );
+  });
+});
+
+/**
+ * Ids are chosen by whoever posts a notification, so they may be names of Object.prototype
+ * members (issue 9, item 4). The walkthrough of seed 000 with its ids renamed to such names, any
+ * of them to any: the fold is still order-independent, keeps one call per distinct call id and
+ * never touches Object.prototype.
+ */
+/** Seed 000's ids, each with the spellings the page uses (participant ids drop the dashes). */
+const seed000Ids = {
+  p2pCall: ['57DAB8B1894C409AB240BD8BEAE78896'],
+  groupCall: ['90ED37DCD8E34E119DE330A955DDA06F'],
+  inviteOperation: ['0FE0623FD62842EDB4BD8AC290072CC5'],
+  caller: ['8A34A46B-3D17-4ADC-8DCE-DC4E7D572698', '8A34A46B3D174ADC8DCEDC4E7D572698'],
+  bot: ['1234A46B-3D17-4ADC-8DCE-DC4E7D556789', '123456W77E24E4D85F80597083CB830'],
+} as const;
+type Seed000Role = keyof typeof seed000Ids;
+
+function renamed(deliveries: readonly Delivery[], names: Record<Seed000Role, string>): Delivery[] {
+  return deliveries.map((entry) => {
+    let text = JSON.stringify(entry);
+    for (const role of Object.keys(seed000Ids) as Seed000Role[]) {
+      for (const spelling of seed000Ids[role]) text = text.replace(new RegExp(spelling, 'gi'), names[role]);
+    }
+    return delivery(entry.ref, JSON.parse(text) as DeliveryEvent);
+  });
+}
+
+const prototypeMemberNames = fc.record({
+  p2pCall: fc.constantFrom(...prototypeMemberIds),
+  groupCall: fc.constantFrom(...prototypeMemberIds),
+  inviteOperation: fc.constantFrom(...prototypeMemberIds),
+  caller: fc.constantFrom(...prototypeMemberIds),
+  bot: fc.constantFrom(...prototypeMemberIds),
+});
+
+describe('seed 000 with ids that name Object.prototype members', () => {
+  const pristinePrototype = prototypeSnapshot();
+
+  it('folds to the in-order state from any interleaving, and Object.prototype stays as it was', () => {
+    fc.assert(
+      fc.property(
+        prototypeMemberNames.chain((names) => {
+          const inOrder = renamed(notificationDeliveries('000'), names);
+          return fc.tuple(
+            fc.constant(names),
+            fc.constant(inOrder),
+            interleavingsOf(inOrder, { maxDuplicates: 2 }),
+          );
+        }),
+        ([names, inOrder, delivered]) => {
+          const expected = withoutCounter(fold(inOrder));
+          const state = fold(delivered);
+          // toEqual, not toStrictEqual: the latter compares `.constructor`, here a call's own key.
+          expect(withoutCounter(state)).toEqual(expected);
+          const callKeys = new Set([names.p2pCall, names.groupCall].map((id) => id.toLowerCase()));
+          expect(Object.keys(state.calls).sort()).toEqual([...callKeys].sort());
+          expect(state.operations.map((operation) => operation.operationId)).toEqual([names.inviteOperation]);
+          expect(prototypeChanges(pristinePrototype)).toEqual([]);
+        },
+      ),
       { numRuns },
     );
   });

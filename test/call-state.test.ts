@@ -25,6 +25,7 @@ import {
   recordOperation,
   reduceNotifications,
 } from '../src/workflows/call-state.js';
+import { prototypeChanges, prototypeMemberIds, prototypeSnapshot } from './support/hostile-ids.js';
 import {
   notificationAt,
   seed001ReplacingSection,
@@ -601,5 +602,124 @@ describe('recordCallRead (reconciling after a timeout)', () => {
     const state = recordCallRead(emptyCallsState(), groupCall, { gone: false, state: 'established' });
     expect(findCall(state, groupCall)).toMatchObject({ callId: groupCall, state: 'established' });
     expect(state.notificationsSeen).toBe(0);
+  });
+});
+
+/**
+ * Ids are chosen by whoever posts a notification. Names of Object.prototype members must be
+ * ordinary ids: `constructor` as a call id used to find Object's constructor and wedge the
+ * workflow, `__proto__` as a participant id wrote onto the prototype every workflow on the
+ * worker shares (issue 9, item 4).
+ */
+describe('ids that name Object.prototype members', () => {
+  const hostileIds = prototypeMemberIds;
+
+  function callNotification(callId: string, state: string): GraphNotification {
+    return variantOf('000:117', (notification) => {
+      notification.resource = `/app/calls/${callId}`;
+      resourceData(notification)['@odata.id'] = `/app/calls/${callId}`;
+      resourceData(notification).state = state;
+    });
+  }
+
+  function rosterNotification(callId: string, participantId: string): GraphNotification {
+    return variantOf('000:351', (notification) => {
+      notification.resource = `/app/calls/${callId}/participants`;
+      for (const participant of rosterOf(notification)) {
+        participant.id = participantId;
+        (participant.info as { identity: Record<string, { id: string }> }).identity = {
+          user: { id: participantId },
+        };
+      }
+    });
+  }
+
+  function operationNotification(callId: string, operationId: string, clientContext: string) {
+    return variantOf('000:321', (notification) => {
+      notification.resource = `/app/calls/${callId}/operations/${operationId}`;
+      Object.assign(resourceData(notification), {
+        '@odata.id': `/app/calls/${callId}/operations/${operationId}`,
+        clientContext,
+      });
+    });
+  }
+
+  const pristinePrototype = prototypeSnapshot();
+
+  function prototypeIsUntouched(): void {
+    expect(prototypeChanges(pristinePrototype)).toEqual([]);
+  }
+
+  it.each(hostileIds)('tracks a call with id %s like any other and leaves Object.prototype alone', (id) => {
+    const state = reduceNotifications([
+      callNotification(id, 'establishing'),
+      callNotification(id, 'established'),
+      rosterNotification(id, id),
+      operationNotification(id, id, id),
+    ]);
+    expect(findCall(state, id)).toMatchObject({ callId: id, state: 'established' });
+    expect(hasReached(findCall(state, id), 'established')).toBe(true);
+    expect(Object.keys(state.calls)).toEqual([id.toLowerCase()]);
+    const roster = Object.values(findCall(state, id)?.roster ?? {});
+    expect(roster).toHaveLength(1);
+    expect(roster[0]).toMatchObject({ key: id.toLowerCase(), participantId: id, joined: true });
+    expect(findInRoster(findCall(state, id), { user: { id } })?.participantId).toBe(id);
+    expect(findOperation(state, { callId: id, operationId: id })).toMatchObject({
+      callId: id,
+      operationId: id,
+      clientContext: id,
+      status: 'completed',
+    });
+    expect(findOperation(state, { callId: id, clientContext: id })?.operationId).toBe(id);
+    prototypeIsUntouched();
+  });
+
+  it.each(hostileIds)('knows no call %s before one is reported', (id) => {
+    const state = reduceNotifications([callNotification(p2pCall, 'established')]);
+    expect(findCall(state, id)).toBeUndefined();
+    expect(hasEnded(findCall(state, id))).toBe(false);
+    expect(findInRoster(findCall(state, p2pCall), { user: { id } })).toBeUndefined();
+    const read = recordCallRead(emptyCallsState(), id, { gone: true });
+    expect(hasEnded(findCall(read, id))).toBe(true);
+    prototypeIsUntouched();
+  });
+
+  it.each(hostileIds)(
+    'ignores %s as a call state or operation status (a signal from another client is not parsed again)',
+    (value) => {
+      const state = reduceNotifications([callNotification(p2pCall, 'established')]);
+      const unparsed = {
+        kind: 'call',
+        changeType: 'updated',
+        resourceUrl: `/communications/calls/${p2pCall}`,
+        callId: p2pCall,
+        call: { state: value },
+      } as unknown as GraphNotification;
+      expect(() => applyNotification(state, unparsed)).not.toThrow();
+      expect(findCall(state, p2pCall)?.state).toBe('established');
+      recordOperation(state, p2pCall, { id: 'op-1', status: 'running' } as CommsOperation);
+      recordOperation(state, p2pCall, { id: 'op-1', status: value } as unknown as CommsOperation);
+      expect(findOperation(state, { callId: p2pCall, operationId: 'op-1' })?.status).toBe('running');
+      prototypeIsUntouched();
+    },
+  );
+
+  it('keeps every such id apart, in any order, and answers queries as plain JSON', () => {
+    const notifications = hostileIds.flatMap((id) => [
+      callNotification(id, 'established'),
+      rosterNotification(id, id),
+    ]);
+    const forwards = reduceNotifications(notifications);
+    const backwards = reduceNotifications([...notifications].reverse());
+    expect(JSON.parse(JSON.stringify(backwards))).toEqual(JSON.parse(JSON.stringify(forwards)));
+    expect(Object.keys(forwards.calls).sort()).toEqual(hostileIds.map((id) => id.toLowerCase()).sort());
+    // What a query returns goes through JSON: every call and roster entry must survive it.
+    const answered = JSON.parse(JSON.stringify(forwards)) as CallsState;
+    expect(Object.keys(answered.calls)).toHaveLength(hostileIds.length);
+    for (const id of hostileIds) {
+      expect(Object.hasOwn(answered.calls, id.toLowerCase())).toBe(true);
+      expect(Object.keys(answered.calls[id.toLowerCase()]!.roster)).toEqual([id.toLowerCase()]);
+    }
+    prototypeIsUntouched();
   });
 });

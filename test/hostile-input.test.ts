@@ -30,6 +30,7 @@ import {
 } from '../src/webhook/index.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
 import type { TransferTarget } from '../src/workflows/types.js';
+import { prototypeChanges, prototypeMemberIds, prototypeSnapshot } from './support/hostile-ids.js';
 import { seedNotifications } from './support/seeds.js';
 import { type LocalTemporalEnvironment, startLocalTemporal } from './support/temporal.js';
 import {
@@ -407,6 +408,30 @@ const bodyRows: HostileRow[] = (
     {
       name: 'a constructor.prototype key',
       request: { raw: '{"constructor": {"prototype": {"isAdmin": true}}}' },
+      status: 400,
+      message: '__proto__ are refused',
+    },
+    // Ids that name Object.prototype members (issue 9, item 4) as keys deep in a notification:
+    // refused before anything reads them. As values they are ordinary ids (the fuzz below).
+    {
+      name: 'a __proto__ key inside resourceData',
+      request: {
+        raw: JSON.stringify(callChange()).replace(
+          '"state":',
+          '"__proto__": {"state": "terminated"}, "state":',
+        ),
+      },
+      status: 400,
+      message: '__proto__ are refused',
+    },
+    {
+      name: 'a constructor.prototype key inside a roster participant',
+      request: {
+        raw: JSON.stringify(rosterChange()).replace(
+          '"info":',
+          '"constructor": {"prototype": {"joined": true}}, "info":',
+        ),
+      },
       status: 400,
       message: '__proto__ are refused',
     },
@@ -1115,6 +1140,15 @@ const transferRows: HostileRow[] = (
 const transferHttpRows: HostileRow[] = (
   [
     {
+      name: 'a __proto__ key in the invitee',
+      request: {
+        path: '/api/transfers',
+        raw: JSON.stringify(transfer()).replace('"invitee":{', '"invitee":{"__proto__":{"user":{"id":"x"}},'),
+      },
+      status: 400,
+      message: '__proto__ are refused',
+    },
+    {
       name: 'malformed JSON',
       request: { path: '/api/transfers', raw: '{"callId":' },
       status: 400,
@@ -1552,6 +1586,26 @@ describe('fuzzing POST /api/calls/:workflowId with a valid token', () => {
     );
     // Unmutated seeds are part of the mix, so the 202 path was exercised too.
     expect(accepted).toBeGreaterThan(0);
+  });
+
+  it('answers 202 to seed notifications whose ids name Object.prototype members, and leaves Object.prototype alone', async () => {
+    const seeds = seedNotifications();
+    const before = prototypeSnapshot();
+    const uuid = /[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9A-F]{32}/g;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(seeds.length - 1),
+        fc.array(fc.constantFrom(...prototypeMemberIds), { minLength: 1, maxLength: 6 }),
+        async (index, names) => {
+          // Every id of the seed (call, operation, participant, identity) becomes one of the names.
+          let next = 0;
+          const text = JSON.stringify(seeds[index]!.json).replace(uuid, () => names[next++ % names.length]!);
+          expect(await postsCleanly(text)).toBe(202);
+          expect(prototypeChanges(before)).toEqual([]);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('answers 400 or 202 to random bytes', async () => {

@@ -25,7 +25,17 @@ export interface StartedOperation {
 /** A read of a call, used to reconcile when a notification did not come (design.md, "Routing"). */
 export type CallRead =
   | { gone: true }
-  | { gone: false; state?: CallState; terminationReason?: string; resultInfo?: ResultInfo };
+  | {
+      gone: false;
+      state?: CallState;
+      terminationReason?: string;
+      resultInfo?: ResultInfo;
+      /**
+       * Where Graph sends the call's notifications: tells a workflow whether the call is its own
+       * before it adopts or hangs up a call it did not create (decisions.md #4).
+       */
+      callbackUri?: string;
+    };
 
 export type OperationRead =
   | { gone: true }
@@ -79,6 +89,7 @@ export function createGraphActivities(graph: GraphClient) {
           ...(call.state ? { state: call.state } : {}),
           ...(call.terminationReason ? { terminationReason: call.terminationReason } : {}),
           ...(call.resultInfo ? { resultInfo: call.resultInfo } : {}),
+          ...(call.callbackUri ? { callbackUri: call.callbackUri } : {}),
         };
       } catch (error) {
         if (isNotFound(error)) return { gone: true };

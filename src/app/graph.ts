@@ -18,6 +18,14 @@ export function graphClientFor(config: HandoffConfig, simulator?: SimulatorConne
         ...(tenant.clientSecret !== undefined ? { clientSecret: tenant.clientSecret } : {}),
         ...(tenant.certificate !== undefined ? { certificate: tenant.certificate } : {}),
         authorityHost: tenant.cloud.authorityHost,
+        ...(tenant.authority
+          ? {
+              authority: tenant.authority.url,
+              // A known authority is trusted as it is: MSAL asks Microsoft no instance discovery about it.
+              knownAuthorities: [tenant.authority.host],
+              ...(tenant.authority.metadataUrl ? { authorityMetadataUrl: tenant.authority.metadataUrl } : {}),
+            }
+          : {}),
         graphResource: tenant.cloud.graphEndpoint,
       }),
     });

@@ -39,6 +39,12 @@ export interface TenantSettings {
   certificate?: { privateKey: string; thumbprintSha256?: string; thumbprint?: string };
   cloud: NationalCloud;
   graphBaseUrl: string;
+  /**
+   * GRAPH_AUTHORITY_URL: where tokens come from when not the cloud's sign-in host
+   * (`${cloud.authorityHost}/${tenantId}`): a proxy, a test tenant. MSAL is told its host is a
+   * known authority; GRAPH_AUTHORITY_METADATA_URL, when set, is where its OpenID configuration is.
+   */
+  authority?: { url: string; host: string; metadataUrl?: string };
 }
 
 export interface NotificationAuthSettings {
@@ -233,6 +239,7 @@ function readTenant(read: Reader): TenantSettings {
     }
   }
   const graphBaseUrl = read.url('GRAPH_BASE_URL') ?? `${cloud.graphEndpoint}/v1.0`;
+  const authority = readAuthority(read);
   const certificate =
     privateKey !== undefined && thumbprint !== undefined
       ? { privateKey, ...(thumbprint.length === 64 ? { thumbprintSha256: thumbprint } : { thumbprint }) }
@@ -244,7 +251,28 @@ function readTenant(read: Reader): TenantSettings {
     ...(certificate ? { certificate } : {}),
     cloud,
     graphBaseUrl,
+    ...(authority ? { authority } : {}),
   };
+}
+
+/**
+ * GRAPH_AUTHORITY_URL (https: MSAL refuses http authorities) and GRAPH_AUTHORITY_METADATA_URL (the
+ * authority's OpenID configuration, http or https, for an authority whose own discovery document
+ * MSAL cannot read). Without them, the national cloud's sign-in host and MSAL's own discovery.
+ */
+function readAuthority(read: Reader): TenantSettings['authority'] {
+  const url = read.url('GRAPH_AUTHORITY_URL');
+  const metadataUrl = read.url('GRAPH_AUTHORITY_METADATA_URL');
+  if (metadataUrl !== undefined && url === undefined) {
+    read.problems.push('GRAPH_AUTHORITY_METADATA_URL needs GRAPH_AUTHORITY_URL: the authority it describes');
+  }
+  if (url === undefined) return undefined;
+  if (new URL(url).protocol !== 'https:') {
+    read.problems.push(
+      `GRAPH_AUTHORITY_URL must be an https URL (MSAL refuses http authorities; for an http token endpoint give an https GRAPH_AUTHORITY_URL plus GRAPH_AUTHORITY_METADATA_URL), got "${url}"`,
+    );
+  }
+  return { url, host: new URL(url).host, ...(metadataUrl !== undefined ? { metadataUrl } : {}) };
 }
 
 /** Where Graph calls back: required and https with a tenant; this process's own address otherwise. */

@@ -118,6 +118,18 @@ const optionsSchema = z
     scopes: z.array(z.string().trim().min(1, 'scopes entries must not be empty')).min(1).optional(),
     knownAuthorities: z.array(knownAuthoritySchema).optional(),
     authorityMetadata: authorityMetadataSchema.optional(),
+    /**
+     * Where the authority's OpenID configuration can be read (http or https): read once before
+     * the first token request and given to MSAL as authorityMetadata. For an authority whose own
+     * discovery document MSAL cannot reach (a test tenant's token endpoint, a proxy).
+     */
+    authorityMetadataUrl: z
+      .string()
+      .refine(
+        (value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol),
+        'authorityMetadataUrl must be an http(s) URL of an OpenID configuration',
+      )
+      .optional(),
     cloudDiscoveryMetadata: z.string().min(1).optional(),
     /** How long one request to the token endpoint may take. */
     tokenRequestTimeoutMs: z
@@ -141,10 +153,17 @@ const optionsSchema = z
         message: 'give either clientSecret or certificate, not both',
       });
     }
+    if (options.authorityMetadata !== undefined && options.authorityMetadataUrl !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authorityMetadataUrl'],
+        message: 'give either authorityMetadata or authorityMetadataUrl, not both',
+      });
+    }
     // Design.md, "Known traps": without knownAuthorities MSAL asks Microsoft's discovery
     // endpoint about the host, which fails offline and defeats the point of authorityMetadata.
     if (
-      options.authorityMetadata !== undefined &&
+      (options.authorityMetadata !== undefined || options.authorityMetadataUrl !== undefined) &&
       !options.knownAuthorities?.length &&
       options.cloudDiscoveryMetadata === undefined
     ) {
@@ -292,6 +311,46 @@ function credentialHint(code: string | undefined, aadsts: string | undefined, de
  * Throws (synchronously) an Error naming the bad setting; getToken() rejects with a
  * GraphAuthError that says whether trying again later can help.
  */
+/**
+ * Reads the authority's OpenID configuration from `url` for MSAL's authorityMetadata. A failure is
+ * a GraphAuthError naming the URL: retryable when the server could not be reached or answered 5xx.
+ */
+async function readAuthorityMetadata(
+  url: string,
+  identity: { tenantId: string; clientId: string; authority: string },
+): Promise<string> {
+  const who = `Could not read the OpenID configuration of authority ${identity.authority} from ${url}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(DEFAULT_TOKEN_REQUEST_TIMEOUT_MS) });
+  } catch (error) {
+    throw new GraphAuthError(`${who}: ${(error as Error).message}; try again later`, {
+      ...identity,
+      kind: 'network',
+      code: 'network_error',
+      retryable: true,
+    });
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    throw new GraphAuthError(`${who}: it answered ${response.status}`, {
+      ...identity,
+      kind: 'http',
+      status: response.status,
+      retryable: isRetryableStatus(response.status),
+    });
+  }
+  const parsed = authorityMetadataSchema.safeParse(text);
+  if (!parsed.success) {
+    throw new GraphAuthError(`${who}: ${describeIssues(parsed.error)}`, {
+      ...identity,
+      kind: 'configuration',
+      retryable: false,
+    });
+  }
+  return parsed.data;
+}
+
 export function createMsalTokenProvider(options: MsalTokenProviderOptions): TokenProvider {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
@@ -317,18 +376,33 @@ export function createMsalTokenProvider(options: MsalTokenProviderOptions): Toke
     },
   );
 
-  const application = new ConfidentialClientApplication({
-    auth: {
-      clientId: settings.clientId,
-      authority,
-      ...(settings.clientSecret !== undefined ? { clientSecret: settings.clientSecret } : {}),
-      ...(settings.certificate !== undefined ? { clientCertificate: settings.certificate } : {}),
-      ...(settings.knownAuthorities ? { knownAuthorities: settings.knownAuthorities } : {}),
-      ...(settings.authorityMetadata ? { authorityMetadata: settings.authorityMetadata } : {}),
-      ...(settings.cloudDiscoveryMetadata ? { cloudDiscoveryMetadata: settings.cloudDiscoveryMetadata } : {}),
-    },
-    system: { networkClient },
-  });
+  const applicationWith = (authorityMetadata: string | undefined) =>
+    new ConfidentialClientApplication({
+      auth: {
+        clientId: settings.clientId,
+        authority,
+        ...(settings.clientSecret !== undefined ? { clientSecret: settings.clientSecret } : {}),
+        ...(settings.certificate !== undefined ? { clientCertificate: settings.certificate } : {}),
+        ...(settings.knownAuthorities ? { knownAuthorities: settings.knownAuthorities } : {}),
+        ...(authorityMetadata ? { authorityMetadata } : {}),
+        ...(settings.cloudDiscoveryMetadata
+          ? { cloudDiscoveryMetadata: settings.cloudDiscoveryMetadata }
+          : {}),
+      },
+      system: { networkClient },
+    });
+  const { authorityMetadataUrl } = settings;
+  /** The MSAL application; with authorityMetadataUrl, made once that document has been read. */
+  let application: ConfidentialClientApplication | undefined = authorityMetadataUrl
+    ? undefined
+    : applicationWith(settings.authorityMetadata);
+
+  async function msalApplication(): Promise<ConfidentialClientApplication> {
+    if (application) return application;
+    const metadata = await readAuthorityMetadata(authorityMetadataUrl!, identity);
+    application ??= applicationWith(metadata);
+    return application;
+  }
 
   function toGraphAuthError(error: unknown, exchange: TokenExchange): GraphAuthError {
     const who = `Could not get a Graph token for client ${settings.clientId} in tenant ${settings.tenantId} from ${authority}`;
@@ -394,7 +468,8 @@ export function createMsalTokenProvider(options: MsalTokenProviderOptions): Toke
     const exchange: TokenExchange = {};
     exchanges.set(correlationId, exchange);
     try {
-      const result = await application.acquireTokenByClientCredential({ scopes, correlationId });
+      const msal = await msalApplication();
+      const result = await msal.acquireTokenByClientCredential({ scopes, correlationId });
       if (!result?.accessToken) {
         throw new GraphAuthError(
           `Could not get a Graph token for client ${settings.clientId} in tenant ${settings.tenantId} from ${authority}: MSAL returned no access token`,

@@ -22,6 +22,7 @@ import type {
   MoveParticipantRequest,
   TransferIntoCallRequest,
 } from '../workflows/bot-call-types.js';
+import { bareCallId } from '../workflows/call-id.js';
 import { HttpError } from './errors.js';
 import { partySchema } from './transfer-request.js';
 import { isValidWorkflowId } from './workflow-id.js';
@@ -141,7 +142,9 @@ const callIdSchema = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[\w./:-]+$/, "must be a Graph call id: letters, digits, '-', '_', '.', ':' or '/'");
+  .regex(/^[\w./:-]+$/, "must be a Graph call id: letters, digits, '-', '_', '.', ':' or '/'")
+  // Notifications name the bare id, so a path given here is made bare before it goes anywhere.
+  .transform(bareCallId);
 
 const inviteeSchema = z.strictObject({
   identity: partySchema,

@@ -12,6 +12,7 @@ import {
   mediaInfoSchema,
   primaryIdentity,
 } from '../graph/index.js';
+import { bareCallId } from '../workflows/call-id.js';
 import type { TransferTarget, TransferTimeouts } from '../workflows/types.js';
 import { HttpError } from './errors.js';
 import { isValidWorkflowId } from './workflow-id.js';
@@ -102,6 +103,8 @@ export const transferTimeoutsSchema = z.strictObject({
 export const transferRequestSchema = z.strictObject({
   callId: z
     .string({ error: 'callId is required: the id of the P2P call to transfer' })
+    // `/communications/calls/{id}` names the same call: notifications say the bare id.
+    .transform(bareCallId)
     .refine((callId) => isValidWorkflowId(`transfer-${callId}`), {
       message:
         "callId must be a Graph call id: letters, digits, '.', '_', ':' or '-', at most 190 characters",

@@ -6,6 +6,7 @@
  * because an update's payload is whatever JSON a client sent.
  */
 import type { CallRequestKind } from './bot-call-types.js';
+import { bareCallId } from './call-id.js';
 
 /** E.164: a plus sign and 1 to 15 digits, the first not zero (seed 003 example 4; src/graph e164Schema). */
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -266,7 +267,7 @@ function clientContextProblems(clientContext: unknown, context: UpdateContext): 
 
 function callIdProblems(value: unknown, name: string, context: UpdateContext): string[] {
   if (!isNonEmptyString(value)) return [`${name} must be a call id, got ${describe(value)}`];
-  if (context.callId !== undefined && value.toLowerCase() === context.callId.toLowerCase()) {
+  if (context.callId !== undefined && bareCallId(value).toLowerCase() === context.callId.toLowerCase()) {
     return [`${name} ${value} is this very call: name the other call`];
   }
   return [];

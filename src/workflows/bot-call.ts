@@ -76,6 +76,7 @@ import {
   singleAttemptGraph,
   singleAttemptGraphOptions,
 } from './graph-requests.js';
+import { callIdFromInput } from './input-call-id.js';
 import { createOrJoinCall, describeCallRequest, describeParty } from './join.js';
 
 /**
@@ -205,15 +206,17 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
   );
   setHandler(
     transferIntoCallUpdate,
-    (request) =>
-      runOperation({
+    (given) => {
+      const request = { ...given, replacesCallId: callIdFromInput(given.replacesCallId) };
+      return runOperation({
         kind: 'transferIntoCall',
         clientContext: uuid4(),
         invitees: [request.participant.identity],
         replacesCallId: request.replacesCallId,
         body: (clientContext) => transferIntoCallRequestFor(request, clientContext),
         description: `transfer ${describeParty(request.participant.identity)} in from call ${request.replacesCallId}`,
-      }),
+      });
+    },
     {
       validator: (request) => refuseIf(transferIntoCallProblems(request, updateContext())),
       description:
@@ -222,15 +225,17 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
   );
   setHandler(
     moveParticipantUpdate,
-    (request) =>
-      runOperation({
+    (given) => {
+      const request = { ...given, replacesCallId: callIdFromInput(given.replacesCallId) };
+      return runOperation({
         kind: 'moveParticipant',
         clientContext: uuid4(),
         invitees: [request.identity],
         replacesCallId: request.replacesCallId,
         body: (clientContext) => moveParticipantRequestFor(request, clientContext),
         description: `move ${describeParty(request.identity)} here from meeting call ${request.replacesCallId}`,
-      }),
+      });
+    },
     {
       validator: (request) => refuseIf(moveParticipantProblems(request, updateContext())),
       description:

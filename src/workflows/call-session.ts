@@ -13,7 +13,7 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import type { CallState } from '../graph/index.js';
+import type { CallState, GraphNotification } from '../graph/index.js';
 import {
   applyNotification,
   type CallRecord,
@@ -28,7 +28,8 @@ import {
   recordCallRead,
   recordOperation,
 } from './call-state.js';
-import { graphNotificationsSignal } from './definitions.js';
+import { isOwnCallbackUri } from './callback-uri.js';
+import { graphNotificationsSignal, type NotificationDelivery } from './definitions.js';
 import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
 
 /**
@@ -43,6 +44,13 @@ export const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 15 * 60 * 1000;
  * before this did not wait (replay).
  */
 export const CLOSE_AFTER_KEEP_ALIVE_PATCH = 'close-after-keep-alive';
+
+/**
+ * Before adopting or hanging up a call it did not create, a workflow reads the call and acts only
+ * when its callbackUri is the workflow's own (decisions.md #4). Workflows that started before
+ * did not read (replay).
+ */
+export const CONFIRM_OWN_CALLS_PATCH = 'confirm-own-calls';
 
 /** A step of a call flow that cannot complete. Flows turn it into their own failure. */
 export class CallStepFailed extends Error {}
@@ -80,8 +88,16 @@ export interface CallSession {
   /**
    * From now on, hangs up every call reporting to this workflow that `claimed` does not list:
    * a group call a lost-response retry created twice, say (design.md, "Failure and retries").
+   * Only calls whose callbackUri Graph reports as `callbackUri` (this workflow's) are hung up;
+   * any other is left alone and logged.
    */
-  hangUpUnclaimedCalls(claimed: () => string[]): void;
+  hangUpUnclaimedCalls(claimed: () => string[], callbackUri: string): void;
+  /**
+   * Reads the call and tells whether its callbackUri is `callbackUri`. A call that is not (or is
+   * gone) is remembered as foreign: `unclaimedCallIds` no longer lists it. Without the patch
+   * (replaying an older workflow) it answers true without reading, as before.
+   */
+  confirmOwnCall(callId: string, callbackUri: string, what: string): Promise<boolean>;
   /** Calls hung up by `hangUpUnclaimedCalls`. */
   readonly orphansHungUp: string[];
   /** Calls reporting to this workflow that `claimed` does not list. */
@@ -90,24 +106,77 @@ export interface CallSession {
   close(): Promise<void>;
 }
 
+/** The notifications of a delivery, or none when the signal's payload is not a delivery at all. */
+function notificationsOf(delivery: NotificationDelivery | undefined): GraphNotification[] {
+  const notifications = delivery?.notifications;
+  if (Array.isArray(notifications)) return notifications;
+  log.warn('dropped a graphNotifications signal without a notifications list');
+  return [];
+}
+
+/** What the log says of a dropped notification: enough to find it, not the whole payload. */
+function describeNotification(notification: GraphNotification): Record<string, unknown> {
+  if (notification === null || typeof notification !== 'object') return { value: String(notification) };
+  const { kind, changeType, callId, resourceUrl } = notification as Partial<GraphNotification>;
+  return { kind, changeType, callId, resourceUrl };
+}
+
 export function openCallSession(options: CallSessionOptions = {}): CallSession {
   const calls = emptyCallsState();
   const held = new Set<string>();
   const orphansHungUp: string[] = [];
+  /** Lower-case ids of calls that report here but are not this workflow's (confirmOwnCall). */
+  const foreignCalls = new Set<string>();
   let orphanHangUpsInFlight = 0;
   let keepAlivesInFlight = 0;
   const background = new CancellationScope();
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS;
 
-  setHandler(graphNotificationsSignal, ({ notifications }) => {
-    for (const notification of notifications) applyNotification(calls, notification);
+  setHandler(graphNotificationsSignal, (delivery) => {
+    for (const notification of notificationsOf(delivery)) {
+      try {
+        applyNotification(calls, notification);
+      } catch (error) {
+        // A signal handler that throws fails the workflow task, and every retry replays the same
+        // signal: one malformed notification would wedge the workflow for good (issue 9, item 4).
+        log.warn('dropped a notification the call state cannot apply', {
+          error: String(error),
+          notification: describeNotification(notification),
+        });
+      }
+    }
   });
 
   function unclaimedCallIds(claimed: string[]): string[] {
     const claimedKeys = new Set(claimed.map((callId) => callId.toLowerCase()));
     return Object.values(calls.calls)
       .map((call) => call.callId)
-      .filter((callId) => !claimedKeys.has(callId.toLowerCase()));
+      .filter((callId) => !claimedKeys.has(callId.toLowerCase()) && !foreignCalls.has(callId.toLowerCase()));
+  }
+
+  async function confirmOwnCall(callId: string, callbackUri: string, what: string): Promise<boolean> {
+    if (!patched(CONFIRM_OWN_CALLS_PATCH)) return true;
+    const read = await retriedGraph.getCall.executeWithOptions(
+      { ...retriedGraphOptions, summary: `read ${what} ${callId}: is it ours?` },
+      [callId],
+    );
+    if (read.gone) {
+      foreignCalls.add(callId.toLowerCase());
+      recordCallRead(calls, callId, read);
+      log.info('a call that reported here is gone: nothing to adopt or hang up', { callId });
+      return false;
+    }
+    if (!isOwnCallbackUri(read.callbackUri, callbackUri)) {
+      foreignCalls.add(callId.toLowerCase());
+      // Someone else's call: its state is not this workflow's to record or act on.
+      log.warn('left alone a call that reported here with another callbackUri', {
+        callId,
+        callbackUri: read.callbackUri ?? null,
+      });
+      return false;
+    }
+    recordCallRead(calls, callId, read);
+    return true;
   }
 
   async function readCall(callId: string, summary: string): Promise<void> {
@@ -220,7 +289,9 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
       return operation();
     },
 
-    hangUpUnclaimedCalls(claimed) {
+    confirmOwnCall,
+
+    hangUpUnclaimedCalls(claimed, callbackUri) {
       const handled = new Set<string>();
       const pending = () =>
         unclaimedCallIds(claimed()).filter((callId) => !handled.has(callId.toLowerCase()));
@@ -231,6 +302,10 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
             handled.add(callId.toLowerCase());
             orphanHangUpsInFlight += 1;
             try {
+              const ours = await CancellationScope.nonCancellable(() =>
+                confirmOwnCall(callId, callbackUri, 'unclaimed call'),
+              );
+              if (!ours) continue;
               await CancellationScope.nonCancellable(() =>
                 retriedGraph.hangUp.executeWithOptions(
                   { ...retriedGraphOptions, summary: `hang up orphaned call ${callId}` },

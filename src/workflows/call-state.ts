@@ -48,8 +48,12 @@ const callStateRank: Record<TrackedCallState, number> = {
   deleted: 5,
 };
 
+/**
+ * -1 for no state, and for a value that is not a call state at all: signals are not validated
+ * again inside the workflow, and `constructor` must not find Object's member (issue 9, item 4).
+ */
 export function callStateRankOf(state: TrackedCallState | undefined): number {
-  return state === undefined ? -1 : callStateRank[state];
+  return state !== undefined && Object.hasOwn(callStateRank, state) ? callStateRank[state] : -1;
 }
 
 /**
@@ -72,14 +76,15 @@ const callStatesInOrder: readonly TrackedCallState[] = [
 ];
 
 function isAfter(next: TrackedCallState, current: TrackedCallState | undefined): boolean {
+  if (callStateRankOf(next) < 0) return false;
   if (current === undefined) return true;
-  const byRank = callStateRank[next] - callStateRank[current];
+  const byRank = callStateRankOf(next) - callStateRankOf(current);
   return byRank !== 0 ? byRank > 0 : callStatesInOrder.indexOf(next) > callStatesInOrder.indexOf(current);
 }
 
 /** Whether a call has got at least as far as `state`. */
 export function hasReached(call: CallRecord | undefined, state: TrackedCallState): boolean {
-  return call !== undefined && callStateRankOf(call.state) >= callStateRank[state];
+  return call !== undefined && callStateRankOf(call.state) >= callStateRankOf(state);
 }
 
 export function hasEnded(call: CallRecord | undefined): boolean {
@@ -107,6 +112,23 @@ export interface RosterEntry {
   rosterSequenceNumber?: number;
 }
 
+/**
+ * A map from ids Graph (or whoever posts a notification) chose to what the workflow knows of them.
+ * Null-prototype, so that no id reaches Object.prototype: `__proto__` is an ordinary key here and
+ * `constructor` or `toString` find nothing they did not put there (issue 9, item 4). Still a plain
+ * object for JSON, queries and Object.values.
+ */
+export type IdMap<T> = Record<string, T>;
+
+export function emptyIdMap<T>(): IdMap<T> {
+  return Object.create(null) as IdMap<T>;
+}
+
+/** The entry for `key`, only if the map itself holds it (never one inherited from a prototype). */
+function ownEntry<T>(map: IdMap<T>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
 export interface CallRecord {
   /**
    * The id as Graph spelled it (ids are case-insensitive; keys are lower case). When Graph spelled
@@ -118,7 +140,7 @@ export interface CallRecord {
   terminationReason?: string;
   resultInfo?: ResultInfo;
   chatInfoThreadId?: string;
-  roster: Record<string, RosterEntry>;
+  roster: IdMap<RosterEntry>;
   /** Highest delta-roster sequence number applied. */
   rosterSequenceNumber?: number;
 }
@@ -137,7 +159,7 @@ export interface OperationRecord {
 
 export interface CallsState {
   /** Keyed by lower-case call id. Holds calls the workflow has not been told about yet, too. */
-  calls: Record<string, CallRecord>;
+  calls: IdMap<CallRecord>;
   /** Sorted by call id, operation id and clientContext, so that arrival order does not show. */
   operations: OperationRecord[];
   /** How many notifications were applied, duplicates included: for the UI and tests. */
@@ -145,7 +167,7 @@ export interface CallsState {
 }
 
 export function emptyCallsState(): CallsState {
-  return { calls: {}, operations: [], notificationsSeen: 0 };
+  return { calls: emptyIdMap(), operations: [], notificationsSeen: 0 };
 }
 
 function keyOf(id: string): string {
@@ -176,7 +198,7 @@ function preferred<T>(current: T | undefined, next: T | null | undefined): T | u
 }
 
 export function findCall(state: CallsState, callId: string | undefined): CallRecord | undefined {
-  return callId === undefined ? undefined : state.calls[keyOf(callId)];
+  return callId === undefined ? undefined : ownEntry(state.calls, keyOf(callId));
 }
 
 /**
@@ -213,12 +235,12 @@ export function isTerminal(status: OperationStatus | undefined): boolean {
 
 function upsertCall(state: CallsState, callId: string): CallRecord {
   const key = keyOf(callId);
-  const existing = state.calls[key];
+  const existing = ownEntry(state.calls, key);
   if (existing) {
     existing.callId = preferred(existing.callId, callId) ?? callId;
     return existing;
   }
-  const created: CallRecord = { callId, roster: {} };
+  const created: CallRecord = { callId, roster: emptyIdMap() };
   state.calls[key] = created;
   return created;
 }
@@ -268,7 +290,7 @@ function applyParticipant(
   // A participant's own rosterSequenceNumber is exact; a delta notification's is that of its last delta.
   const sequenceNumber = participant.rosterSequenceNumber ?? notificationSequence;
   const identity = participant.info.identity;
-  const existing = call.roster[key];
+  const existing = ownEntry(call.roster, key);
   const entry: RosterEntry = existing ?? {
     key,
     identity,
@@ -404,8 +426,16 @@ function mergeStatus(record: OperationRecord, operation: CommsOperation): void {
   else delete record.resultInfo;
 }
 
+const operationStatusRanks: Readonly<Record<OperationStatus, number>> = {
+  notStarted: 0,
+  running: 1,
+  completed: 2,
+  failed: 2,
+};
+
+/** -1 for a value that is not an operation status (see callStateRankOf). */
 function operationStatusRank(status: OperationStatus): number {
-  return { notStarted: 0, running: 1, completed: 2, failed: 2 }[status];
+  return Object.hasOwn(operationStatusRanks, status) ? operationStatusRanks[status] : -1;
 }
 
 function compareOperations(a: OperationRecord, b: OperationRecord): number {

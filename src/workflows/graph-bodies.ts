@@ -6,6 +6,7 @@ import type {
   AnswerCallRequest,
   CreateCallRequest,
   IdentitySet,
+  InvitationParticipantInfo,
   InviteParticipantsRequest,
   MediaInfo,
   Modality,
@@ -35,6 +36,22 @@ export function answerRequest(options: {
 }
 
 const application = (botAppId: string): IdentitySet => ({ application: { id: botAppId } });
+
+/**
+ * The call's source as every create-call example that names one writes it: typed
+ * `participantInfo` (seed 001 step 2; seed 004, examples 1-4, 10-12).
+ */
+function sourceOf(identity: IdentitySet): NonNullable<CreateCallRequest['source']> {
+  return { '@odata.type': '#microsoft.graph.participantInfo', identity };
+}
+
+/**
+ * A party to call or invite, typed `invitationParticipantInfo` as in the create-call targets
+ * (seed 004, examples 1, 3, 11) and every invite (seed 001 step 3; seed 003, examples 1-5).
+ */
+function invitationOf(identity: IdentitySet): InvitationParticipantInfo {
+  return { '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity };
+}
 
 /**
  * What the media choice makes of a request: no media means no modalities and no mediaConfig at
@@ -82,8 +99,8 @@ export function createCallRequestFor(
     case 'p2p':
       return {
         ...common,
-        source: { identity: application(options.botAppId) },
-        targets: [{ identity: request.target }],
+        source: sourceOf(application(options.botAppId)),
+        targets: [invitationOf(request.target)],
         ...mediaFields(request.media, request.modalities),
       };
     case 'pstn':
@@ -91,17 +108,15 @@ export function createCallRequestFor(
       // tenant is needed to place the call, so it is always sent when known.
       return {
         ...common,
-        source: {
-          identity: {
-            applicationInstance: {
-              id: request.applicationInstance.id,
-              ...(request.applicationInstance.displayName
-                ? { displayName: request.applicationInstance.displayName }
-                : {}),
-            },
+        source: sourceOf({
+          applicationInstance: {
+            id: request.applicationInstance.id,
+            ...(request.applicationInstance.displayName
+              ? { displayName: request.applicationInstance.displayName }
+              : {}),
           },
-        },
-        targets: [{ identity: { phone: { id: request.phoneNumber } } }],
+        }),
+        targets: [invitationOf({ phone: { id: request.phoneNumber } })],
         ...mediaFields(request.media, undefined),
       };
     case 'groupCall':
@@ -109,8 +124,8 @@ export function createCallRequestFor(
         ...common,
         direction: 'outgoing',
         ...(request.subject ? { subject: request.subject } : {}),
-        source: { identity: application(options.botAppId) },
-        targets: request.targets.map((identity) => ({ identity })),
+        source: sourceOf(application(options.botAppId)),
+        targets: request.targets.map(invitationOf),
         ...mediaFields(request.media, undefined),
       };
     case 'meeting':
@@ -118,11 +133,14 @@ export function createCallRequestFor(
         ...common,
         ...(request.subject ? { subject: request.subject } : {}),
         // A guest join names the guest as the source (example 10); Graph may put it in the lobby.
-        source: {
-          identity: request.guest
+        source: sourceOf(
+          request.guest
             ? { guest: { id: request.guest.id, displayName: request.guest.displayName } }
             : application(options.botAppId),
-        },
+        ),
+        // The bot joining a meeting as itself, as the transfer walkthroughs do (seeds 000 and 001,
+        // step 2); the guest join of example 10 sends none.
+        ...(request.guest ? {} : { targetDisposition: 'default' }),
         ...mediaFields(request.media, undefined),
         chatInfo: request.chatInfo,
         meetingInfo: {
@@ -135,7 +153,7 @@ export function createCallRequestFor(
       return {
         ...common,
         ...(request.subject ? { subject: request.subject } : {}),
-        source: { identity: application(options.botAppId) },
+        source: sourceOf(application(options.botAppId)),
         ...mediaFields(request.media, undefined),
         meetingInfo: {
           '@odata.type': '#microsoft.graph.joinMeetingIdMeetingInfo',
@@ -153,7 +171,7 @@ export function inviteParticipantsRequestFor(
 ): InviteParticipantsRequest {
   return {
     participants: request.participants.map((invitee) => ({
-      identity: invitee.identity,
+      ...invitationOf(invitee.identity),
       ...(invitee.endpointType ? { endpointType: invitee.endpointType } : {}),
       ...(invitee.languageId ? { languageId: invitee.languageId } : {}),
       ...(invitee.region ? { region: invitee.region } : {}),
@@ -168,7 +186,7 @@ export function transferIntoCallRequestFor(
   clientContext: string,
 ): InviteParticipantsRequest {
   return {
-    participants: [{ identity: request.participant.identity, replacesCallId: request.replacesCallId }],
+    participants: [{ ...invitationOf(request.participant.identity), replacesCallId: request.replacesCallId }],
     clientContext,
   };
 }
@@ -181,7 +199,7 @@ export function moveParticipantRequestFor(
   return {
     participants: [
       {
-        identity: request.identity,
+        ...invitationOf(request.identity),
         participantId: request.participantId,
         replacesCallId: request.replacesCallId,
       },

@@ -88,24 +88,9 @@ export async function createOrJoinCall(session: CallSession, options: JoinOption
   options.onStep?.('creating', { description: `creating ${what}: ${description}` });
 
   const unclaimed = () => session.unclaimedCallIds(claimed());
-  const created = await sendOnce({
-    what: `create ${what}`,
-    send: () =>
-      singleAttemptGraph.createCall.executeWithOptions(
-        { ...singleAttemptGraphOptions, summary: `create ${what}: ${description}` },
-        [
-          createCallRequestFor(request, {
-            callbackUri: options.callbackUri,
-            botAppId: options.botAppId,
-            ...(options.tenantId ? { tenantId: options.tenantId } : {}),
-          }),
-        ],
-      ),
-    applied: () => unclaimed().length > 0,
-  });
-  const callId = created.sent ? created.value.callId : unclaimed()[0]!;
+  const callId = await createOnce(session, options, what, description, unclaimed);
   session.hold(callId);
-  session.hangUpUnclaimedCalls(() => [callId, ...claimed()]);
+  session.hangUpUnclaimedCalls(() => [callId, ...claimed()], options.callbackUri);
 
   try {
     options.onStep?.('establishing', {
@@ -132,6 +117,44 @@ export async function createOrJoinCall(session: CallSession, options: JoinOption
       }
     });
     throw error;
+  }
+}
+
+/**
+ * Sends the create request once (`sendOnce`) and returns the new call's id. When notifications
+ * show a call the flow does not know reporting here, the request may have taken effect and lost
+ * its response: that call is adopted, but only once a read of it names this workflow's
+ * callbackUri (decisions.md #4). A call that does not is someone else's: it is left alone and the
+ * request is sent again, since nothing then shows that it took effect.
+ */
+async function createOnce(
+  session: CallSession,
+  options: JoinOptions,
+  what: string,
+  description: string,
+  unclaimed: () => string[],
+): Promise<string> {
+  for (;;) {
+    const created = await sendOnce({
+      what: `create ${what}`,
+      send: () =>
+        singleAttemptGraph.createCall.executeWithOptions(
+          { ...singleAttemptGraphOptions, summary: `create ${what}: ${description}` },
+          [
+            createCallRequestFor(options.request, {
+              callbackUri: options.callbackUri,
+              botAppId: options.botAppId,
+              ...(options.tenantId ? { tenantId: options.tenantId } : {}),
+            }),
+          ],
+        ),
+      applied: () => unclaimed().length > 0,
+    });
+    if (created.sent) return created.value.callId;
+    // confirmOwnCall drops a foreign call from `unclaimed`, so this ends.
+    for (let candidate = unclaimed()[0]; candidate !== undefined; candidate = unclaimed()[0]) {
+      if (await session.confirmOwnCall(candidate, options.callbackUri, `${what} to adopt`)) return candidate;
+    }
   }
 }
 

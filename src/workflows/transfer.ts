@@ -31,7 +31,7 @@ import {
   recordOperation,
 } from './call-state.js';
 import { transferStateQuery } from './definitions.js';
-import { answerRequest } from './graph-bodies.js';
+import { answerRequest, transferIntoCallRequestFor } from './graph-bodies.js';
 import {
   reasonOf,
   retriedGraph,
@@ -40,6 +40,7 @@ import {
   singleAttemptGraph,
   singleAttemptGraphOptions,
 } from './graph-requests.js';
+import { callIdFromInput } from './input-call-id.js';
 import { createOrJoinCall } from './join.js';
 import { createSaga } from './saga.js';
 import { callRequestForTarget } from './transfer-target.js';
@@ -64,7 +65,9 @@ export const AWAIT_END_DETAILS_PATCH = 'await-end-details';
 /** How often to read an original call that was answered elsewhere, while waiting for it to end. */
 const ORIGINAL_CALL_POLL_MS = 2_000;
 
-export async function transferCall(input: TransferInput): Promise<TransferResult> {
+export async function transferCall(given: TransferInput): Promise<TransferResult> {
+  // Notifications name the bare id; a path given as p2pCallId would never match them.
+  const input: TransferInput = { ...given, p2pCallId: callIdFromInput(given.p2pCallId) };
   const timeouts: TransferTimeouts = { ...defaultTransferTimeouts, ...input.timeouts };
   const session = openCallSession(
     input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {},
@@ -242,7 +245,10 @@ async function inviteCaller(
         { ...singleAttemptGraphOptions, summary: `invite caller with replacesCallId ${input.p2pCallId}` },
         [
           groupCallId,
-          { participants: [{ identity: input.invitee, replacesCallId: input.p2pCallId }], clientContext },
+          transferIntoCallRequestFor(
+            { participant: { identity: input.invitee }, replacesCallId: input.p2pCallId },
+            clientContext,
+          ),
         ],
       ),
     applied: () =>

@@ -65,6 +65,7 @@ import {
   type HistoryEvent,
   waitUntil,
 } from './handoff-stack.js';
+import { prototypeMemberIds } from './hostile-ids.js';
 import { stackCallbackUri } from './webhook-fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -90,6 +91,12 @@ export interface DeliveryConditions {
    * notifications arrive before its response does.
    */
   slowResponses: Record<string, number>;
+  /**
+   * The caller's user id when not the seed's: an id that names an Object.prototype member
+   * (`__proto__`, `constructor`, …) must change nothing (issue 9, item 4). Scenarios that place
+   * no call of a caller ignore it.
+   */
+  callerId?: string | undefined;
 }
 
 /** Everything in order: the baseline. */
@@ -129,6 +136,7 @@ export function deliveryConditionsFor(
   return fc.record({
     seed: fc.integer({ min: 1, max: 0x7fffffff }),
     reorderWithinEvent: fc.constantFrom(0, 0.5, 1),
+    callerId: fc.option(fc.constantFrom(...prototypeMemberIds), { nil: undefined, freq: 2 }),
     duplicateRate: fc.constantFrom(0, 0.25, 0.5),
     overtakeWithinMs: fc.constantFrom(0, 0, 60, 300, 800),
     late: fc.uniqueArray(lateRule, { maxLength: 3, selector: (rule) => `${rule.kind}/${rule.call}` }),
@@ -238,7 +246,7 @@ export interface FlowScenario {
    */
   newKey(): string;
   /** Starts a run; the harness has installed its delivery conditions already. */
-  start(stack: HandoffTestStack, key: string): Promise<StartedRun>;
+  start(stack: HandoffTestStack, key: string, conditions?: DeliveryConditions): Promise<StartedRun>;
   /** Role names for the ids a run produced ({ [p2pCallId]: 'p2p', … }). */
   roles(run: RunFootprint): Record<string, string>;
   /** Reduces a run to what must be the same in every delivery, ids named by role. */
@@ -283,10 +291,16 @@ export const p2pTransferScenario: FlowScenario = {
   // 0: the answered P2P call, 1: the group call.
   callNumbers: [0, 1],
   newKey: () => randomUUID(),
-  async start(stack, key) {
+  async start(stack, key, conditions) {
     // The query only tags the incoming-call notification with the run's key, so that it too goes
     // through the run's delivery profile (duplicated, on its own lane); the webhook ignores it.
-    await stack.sim.placeIncomingCall({ botUrl: `${stack.botUrl}?run=${key}`, callId: key });
+    await stack.sim.placeIncomingCall({
+      botUrl: `${stack.botUrl}?run=${key}`,
+      callId: key,
+      ...(conditions?.callerId
+        ? { caller: { user: { id: conditions.callerId, displayName: 'Test User' } } }
+        : {}),
+    });
     return { workflowId: transferWorkflowId(key) };
   },
   roles(run) {
@@ -1038,7 +1052,7 @@ async function runOnce(
     stack.sim.injectFault({ method: request.method, path: request.path, bodyContains: key, delayMs });
   }
   try {
-    const { workflowId } = await scenario.start(stack, key);
+    const { workflowId } = await scenario.start(stack, key, conditions);
     return { key, workflowId, outcome: await outcomeOf(stack, workflowId, timeoutMs) };
   } catch (error) {
     return {

@@ -30,8 +30,8 @@ import {
 } from '../../workflows/definitions.js';
 import { isCallbackKeyValid } from '../callback-binding.js';
 import { DEFAULT_NOTIFICATION_BUDGET_MS, type WebhookDeps } from '../deps.js';
-import type { WebhookMetrics } from '../metrics.js';
 import { HttpError } from '../errors.js';
+import type { WebhookMetrics } from '../metrics.js';
 import { NotificationAuthError, type NotificationVerifier } from '../notification-auth.js';
 import {
   isWorkflowAlreadyStarted,
