@@ -229,8 +229,10 @@ describe('a create call whose response is lost and whose notifications come afte
         .filter((call) => call.callbackUri === callback && call.kind === 'group' && !call.deleted)
         .map((call) => call.id),
     ).toEqual([result.groupCallId]);
+    // Before hanging the orphan up, the workflow read it to confirm its callbackUri is its own.
     expect(run.requests.map((request) => describeRequest(request, name)).sort()).toEqual([
       'DELETE /calls/{other call 1} 204',
+      'GET /calls/{other call 1} 200',
       'POST /calls 201',
       'POST /calls 201',
       'POST /calls/{group}/participants/invite 200',

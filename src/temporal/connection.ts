@@ -17,14 +17,27 @@ function tlsOptions(settings: TemporalSettings) {
   return true;
 }
 
+/** A connect attempt that found no server in time is retried this often before giving up. */
+const CONNECT_ATTEMPTS = 3;
+
 export async function connectClient(settings: TemporalSettings, address: string): Promise<Client> {
   const tls = tlsOptions(settings);
-  const connection = await Connection.connect({
-    address,
-    ...(tls !== undefined ? { tls } : {}),
-    ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
-  });
-  return new Client({ connection, namespace: settings.namespace });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const connection = await Connection.connect({
+        address,
+        ...(tls !== undefined ? { tls } : {}),
+        ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+      });
+      return new Client({ connection, namespace: settings.namespace });
+    } catch (error) {
+      // A server that is up but starved of CPU (a loaded 2-core machine, a cluster restarting) can
+      // miss one 10 s connect deadline; only that error is worth another try.
+      if (attempt >= CONNECT_ATTEMPTS || !/Failed to connect before the deadline/.test(String(error))) {
+        throw error;
+      }
+    }
+  }
 }
 
 export async function connectWorker(settings: TemporalSettings, address: string): Promise<NativeConnection> {
