@@ -13,7 +13,7 @@ import {
   setHandler,
   sleep,
 } from '@temporalio/workflow';
-import type { CallState } from '../graph/index.js';
+import type { CallState, GraphNotification } from '../graph/index.js';
 import {
   applyNotification,
   type CallRecord,
@@ -29,7 +29,7 @@ import {
   recordOperation,
 } from './call-state.js';
 import { graphNotificationsSignal } from './definitions.js';
-import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
+import { reasonOf, retriedGraph, retriedGraphOptions } from './graph-requests.js';
 
 /**
  * Graph ends a call that has not had a keepAlive for 45 minutes and asks for one every 15 to 45
@@ -44,11 +44,29 @@ export const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 15 * 60 * 1000;
  */
 export const CLOSE_AFTER_KEEP_ALIVE_PATCH = 'close-after-keep-alive';
 
+/**
+ * A keep-alive round that fails (403, 5xx past the activity's retries, a token outage, a timeout)
+ * is logged and tried again at the next interval: only a 404 (the call is gone) or the end of the
+ * call stops keep-alive for it (issue 10.1). Workflows that started before this stopped keep-alive
+ * for good at the first failed round (replay).
+ */
+export const KEEP_ALIVE_SURVIVES_FAILURE_PATCH = 'keep-alive-survives-failure';
+
 /** A step of a call flow that cannot complete. Flows turn it into their own failure. */
 export class CallStepFailed extends Error {}
 
+/** A keep-alive round that failed and will be tried again at the next interval. */
+export interface KeepAliveFailure {
+  callId: string;
+  /** Workflow clock, ms since the Unix epoch. */
+  at: number;
+  reason: string;
+}
+
 export interface CallSessionOptions {
   keepAliveIntervalMs?: number;
+  /** Told of each notification once the reducer has it (a call's owner follows who is present). */
+  onNotification?: (notification: GraphNotification) => void;
 }
 
 export interface CallSession {
@@ -84,6 +102,8 @@ export interface CallSession {
   hangUpUnclaimedCalls(claimed: () => string[]): void;
   /** Calls hung up by `hangUpUnclaimedCalls`. */
   readonly orphansHungUp: string[];
+  /** Keep-alive rounds that failed (each retried at the next interval). */
+  readonly keepAliveFailures: readonly KeepAliveFailure[];
   /** Calls reporting to this workflow that `claimed` does not list. */
   unclaimedCallIds(claimed: string[]): string[];
   /** Stops keep-alive and orphan clean-up, after letting a hang-up in flight finish. */
@@ -96,11 +116,15 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
   const orphansHungUp: string[] = [];
   let orphanHangUpsInFlight = 0;
   let keepAlivesInFlight = 0;
+  const keepAliveFailures: KeepAliveFailure[] = [];
   const background = new CancellationScope();
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS;
 
   setHandler(graphNotificationsSignal, ({ notifications }) => {
-    for (const notification of notifications) applyNotification(calls, notification);
+    for (const notification of notifications) {
+      applyNotification(calls, notification);
+      options.onNotification?.(notification);
+    }
   });
 
   function unclaimedCallIds(claimed: string[]): string[] {
@@ -127,6 +151,14 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
             [callId],
           );
           if (answer.gone) recordCallRead(calls, callId, { gone: true });
+        } catch (error) {
+          if (isCancellation(error) || !patched(KEEP_ALIVE_SURVIVES_FAILURE_PATCH)) throw error;
+          keepAliveFailures.push({ callId, at: Date.now(), reason: reasonOf(error) });
+          log.warn('keep-alive failed; trying again at the next interval', {
+            callId,
+            intervalMs: keepAliveIntervalMs,
+            error: reasonOf(error),
+          });
         } finally {
           keepAlivesInFlight -= 1;
         }
@@ -145,6 +177,7 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
   return {
     calls,
     orphansHungUp,
+    keepAliveFailures,
     call: (callId) => findCall(calls, callId),
     hold: (callId) => {
       held.add(callId);
