@@ -33,6 +33,7 @@ export function webhookDepsFor(
     tenantId: config.tenant?.tenantId ?? simulator!.tenantId,
     ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),
     incomingCallPolicy: config.defaultTarget ? { defaultTarget: config.defaultTarget } : {},
+    transferPolicy: config.transferPolicy,
     notificationAuth,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
     ...(config.webhook.apiToken ? { apiToken: config.webhook.apiToken } : {}),

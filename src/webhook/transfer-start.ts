@@ -9,14 +9,14 @@ import { describeIdentity, type IdentitySet, type MediaInfo } from '../graph/ind
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
 import { transferWorkflowId } from '../workflows/definitions.js';
 import type { transferCall } from '../workflows/transfer.js';
-import type { TransferInput, TransferTarget, TransferTimeouts } from '../workflows/types.js';
+import type { TransferInput, TransferPolicy, TransferTarget, TransferTimeouts } from '../workflows/types.js';
 import type { WebhookDeps } from './deps.js';
 
 /** The workflow type the worker registers (src/workflows/index.ts). */
 export const TRANSFER_WORKFLOW_TYPE = 'transferCall';
 export type TransferWorkflow = typeof transferCall;
 
-export interface TransferRequestFields {
+export interface TransferRequestFields extends TransferPolicy {
   callId: string;
   invitee: IdentitySet;
   target: TransferTarget;
@@ -25,7 +25,7 @@ export interface TransferRequestFields {
   alreadyAnswered?: boolean;
 }
 
-type StartContext = Pick<WebhookDeps, 'publicBaseUrl' | 'botAppId' | 'tenantId' | 'taskQueue'>;
+type StartContext = Pick<WebhookDeps, 'publicBaseUrl' | 'botAppId' | 'tenantId' | 'taskQueue' | 'transferPolicy'>;
 
 export function callbackUriFor(publicBaseUrl: string, workflowId: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/api/calls/${encodeURIComponent(workflowId)}`;
@@ -43,6 +43,19 @@ export function transferInputFor(context: StartContext, request: TransferRequest
     ...(request.preFetchMedia?.length ? { preFetchMedia: request.preFetchMedia } : {}),
     ...(request.timeouts ? { timeouts: request.timeouts } : {}),
     ...(request.alreadyAnswered ? { alreadyAnswered: true } : {}),
+    ...transferPolicyFor(context.transferPolicy, request),
+  };
+}
+
+/** The transfer's own policy fields, else the configured ones (HANDOFF_* settings). */
+function transferPolicyFor(configured: TransferPolicy | undefined, request: TransferPolicy): TransferPolicy {
+  const fallbackTarget = request.fallbackTarget ?? configured?.fallbackTarget;
+  const botLegAfterTransfer = request.botLegAfterTransfer ?? configured?.botLegAfterTransfer;
+  const stayMaxDurationMs = request.stayMaxDurationMs ?? configured?.stayMaxDurationMs;
+  return {
+    ...(fallbackTarget ? { fallbackTarget } : {}),
+    ...(botLegAfterTransfer ? { botLegAfterTransfer } : {}),
+    ...(stayMaxDurationMs !== undefined ? { stayMaxDurationMs } : {}),
   };
 }
 

@@ -157,6 +157,6 @@ export async function groupCallOwner(input: GroupCallOwnerInput): Promise<GroupC
 }
 
 /** How a transfer hands its group call over: continue-as-new into the owner, same workflow id. */
-export const continueAsGroupCallOwner = makeContinueAsNewFunc<typeof groupCallOwner>({
-  workflowType: GROUP_CALL_OWNER_WORKFLOW_TYPE,
-});
+export function continueAsGroupCallOwner(input: GroupCallOwnerInput): Promise<never> {
+  return makeContinueAsNewFunc<typeof groupCallOwner>({ workflowType: GROUP_CALL_OWNER_WORKFLOW_TYPE })(input);
+}

@@ -96,6 +96,17 @@ export type BotLegPolicy = 'leave' | 'stay';
 export const DEFAULT_BOT_LEG_POLICY: BotLegPolicy = 'leave';
 export const DEFAULT_STAY_MAX_DURATION_MS = 4 * 60 * 60 * 1000;
 
+/**
+ * What happens to the calls around a transfer, per transfer (API fields of the same names) or by
+ * configuration (HANDOFF_BOT_LEG_AFTER_TRANSFER, HANDOFF_STAY_MAX_DURATION_MS,
+ * HANDOFF_FALLBACK_TARGET): a transfer's own fields win.
+ */
+export interface TransferPolicy {
+  fallbackTarget?: TransferTarget;
+  botLegAfterTransfer?: BotLegPolicy;
+  stayMaxDurationMs?: number;
+}
+
 /** A target that was tried and failed before the fallback (or the hang-up) took over. */
 export interface FailedTransferAttempt {
   targetKind: TransferTarget['kind'];
