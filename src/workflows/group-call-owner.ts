@@ -24,7 +24,7 @@ import { openCallSession } from './call-session.js';
 import { hasEnded } from './call-state.js';
 import { transferStateQuery } from './definitions.js';
 import { reasonOf, retriedGraph, retriedGraphOptions } from './graph-requests.js';
-import { applyRosterPresence, botIsAlone, type RosterPresence } from './roster-presence.js';
+import { applyRosterPresence, botIsAlone, othersPresent, type RosterPresence } from './roster-presence.js';
 import type { TransferResult, TransferSnapshot } from './types.js';
 
 /** The workflow type the worker registers (src/workflows/index.ts). */
@@ -67,7 +67,12 @@ export async function groupCallOwner(input: GroupCallOwnerInput): Promise<GroupC
   const session = openCallSession({
     ...(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {}),
     onNotification: (notification) => {
-      presence = applyRosterPresence(presence, notification, input.groupCallId, input.botAppId);
+      presence = applyRosterPresence(
+        presence,
+        notification,
+        [input.groupCallId, input.transfer.p2pCallId],
+        input.botAppId,
+      );
     },
   });
   session.hold(input.groupCallId);
@@ -96,8 +101,7 @@ export async function groupCallOwner(input: GroupCallOwnerInput): Promise<GroupC
     { key: HandoffCallIds, value: [input.transfer.p2pCallId, input.groupCallId] },
     { key: HandoffCallOwner, value: GROUP_CALL_OWNER_WORKFLOW_TYPE },
   ]);
-  const describePresence = () =>
-    `${presence.present.length} in the roster (the bot ${presence.bot.length > 0 ? 'among them' : 'not seen'})`;
+  const describePresence = () => `${othersPresent(presence)} in the roster besides the bot`;
   setCurrentDetails(
     `**holdingGroupCall**: the bot holds group call ${input.groupCallId} until it is alone or ${new Date(input.hangUpAt).toISOString()}`,
   );

@@ -10,19 +10,29 @@
  */
 import type { GraphNotification, IdentitySet, Participant } from '../graph/index.js';
 
-export interface RosterPresence {
+/** What the latest reports of one call's roster path say. */
+export interface RosterPath {
+  /** As Graph spelled it in the resource path. */
+  callId: string;
   /** Lower-case keys (participant id, else identity id) of the parties in the call, sorted. */
   present: string[];
-  /** Keys of the bot's own participants (its application identity), sorted. */
-  bot: string[];
   /** Highest delta-roster sequence number applied. */
   sequenceNumber?: number;
-  /** Whether any roster was seen: before that, "alone" means nothing. */
-  seen: boolean;
+}
+
+export interface RosterPresence {
+  /**
+   * One entry per call whose roster describes this call: the call itself and, for a
+   * `replacesCallId` invite, the replaced P2P call, on whose path Graph reports the invitee
+   * (seeds 000, 001, 003 example 3). An array (not keyed by outside data), sorted by callId.
+   */
+  paths: RosterPath[];
+  /** Keys of the bot's own participants (its application identity), sorted. */
+  bot: string[];
 }
 
 export function emptyRosterPresence(): RosterPresence {
-  return { present: [], bot: [], seen: false };
+  return { paths: [], bot: [] };
 }
 
 function identityId(identity: IdentitySet | undefined): string | undefined {
@@ -52,16 +62,17 @@ function isBot(participant: Participant, botAppId: string): boolean {
 const sorted = (keys: Iterable<string>): string[] => [...new Set(keys)].sort();
 
 /**
- * Applies a notification about `callId` (others are ignored) and returns the new presence;
- * `presence` is not changed.
+ * Applies a roster notification about one of `callIds` (anything else is ignored) and returns
+ * the new presence; `presence` is not changed.
  */
 export function applyRosterPresence(
   presence: RosterPresence,
   notification: GraphNotification,
-  callId: string,
+  callIds: readonly string[],
   botAppId: string,
 ): RosterPresence {
-  if (notification.kind !== 'participants' || notification.callId.toLowerCase() !== callId.toLowerCase()) {
+  const callKey = notification.callId.toLowerCase();
+  if (notification.kind !== 'participants' || !callIds.some((callId) => callId.toLowerCase() === callKey)) {
     return presence;
   }
   const bot = new Set(presence.bot);
@@ -69,37 +80,46 @@ export function applyRosterPresence(
     const key = keyOf(participant);
     if (key !== undefined && isBot(participant, botAppId)) bot.add(key);
   }
+  const existing = presence.paths.find((path) => path.callId.toLowerCase() === callKey);
+  const others = presence.paths.filter((path) => path !== existing);
   const inCall = (participant: Participant) => !participant.removedState && !participant.isInLobby;
+  let next: RosterPath;
   if (notification.sequenceNumber === undefined) {
     const present = notification.participants.filter(inCall).map(keyOf);
-    return {
-      ...presence,
+    next = {
+      callId: notification.callId,
       present: sorted(present.filter((key): key is string => key !== undefined)),
-      bot: sorted(bot),
-      seen: true,
+      ...(existing?.sequenceNumber !== undefined ? { sequenceNumber: existing.sequenceNumber } : {}),
     };
+  } else if (existing?.sequenceNumber !== undefined && notification.sequenceNumber <= existing.sequenceNumber) {
+    return { paths: presence.paths, bot: sorted(bot) };
+  } else {
+    const present = new Set(existing?.present ?? []);
+    for (const participant of notification.participants) {
+      const key = keyOf(participant);
+      if (key === undefined) continue;
+      if (inCall(participant)) present.add(key);
+      else present.delete(key);
+    }
+    next = { callId: existing?.callId ?? notification.callId, present: sorted(present), sequenceNumber: notification.sequenceNumber };
   }
-  if (presence.sequenceNumber !== undefined && notification.sequenceNumber <= presence.sequenceNumber) {
-    return { ...presence, bot: sorted(bot) };
-  }
-  const present = new Set(presence.present);
-  for (const participant of notification.participants) {
-    const key = keyOf(participant);
-    if (key === undefined) continue;
-    if (inCall(participant)) present.add(key);
-    else present.delete(key);
-  }
-  return {
-    present: sorted(present),
-    bot: sorted(bot),
-    sequenceNumber: notification.sequenceNumber,
-    seen: true,
-  };
+  const paths = [...others, next].sort((a, b) => (a.callId.toLowerCase() < b.callId.toLowerCase() ? -1 : 1));
+  return { paths, bot: sorted(bot) };
 }
 
-/** The bot is the only one left: a roster was seen and lists nobody but the bot. */
+/**
+ * The bot is the only one left: a roster was seen, and no path lists anyone but the bot. While
+ * any path still lists someone else, the bot stays (leaving early would only end its own leg,
+ * but staying is what `stay` promised).
+ */
 export function botIsAlone(presence: RosterPresence): boolean {
-  if (!presence.seen) return false;
+  if (presence.paths.length === 0) return false;
   const bot = new Set(presence.bot);
-  return presence.present.every((key) => bot.has(key));
+  return presence.paths.every((path) => path.present.every((key) => bot.has(key)));
+}
+
+/** How many parties other than the bot the rosters list, for the UI. */
+export function othersPresent(presence: RosterPresence): number {
+  const bot = new Set(presence.bot);
+  return new Set(presence.paths.flatMap((path) => path.present).filter((key) => !bot.has(key))).size;
 }

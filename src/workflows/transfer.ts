@@ -46,7 +46,7 @@ import {
   singleAttemptGraph,
   singleAttemptGraphOptions,
 } from './graph-requests.js';
-import { continueAsGroupCallOwner } from './group-call-owner.js';
+import { continueAsGroupCallOwner, type GroupCallOwnerInput } from './group-call-owner.js';
 import { createOrJoinCall } from './join.js';
 import { applyRosterPresence, emptyRosterPresence } from './roster-presence.js';
 import { createSaga } from './saga.js';
@@ -105,9 +105,15 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
   const session = openCallSession({
     ...(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {}),
     onNotification: (notification) => {
-      const groupCallId = groupCallIds[groupCallIds.length - 1];
+      // The attempt's group call, known as soon as Graph gave its id (before it is established).
+      const groupCallId = result.groupCallId;
       if (groupCallId) {
-        groupCallPresence = applyRosterPresence(groupCallPresence, notification, groupCallId, input.botAppId);
+        groupCallPresence = applyRosterPresence(
+          groupCallPresence,
+          notification,
+          [groupCallId, input.p2pCallId],
+          input.botAppId,
+        );
       }
     },
   });
@@ -188,7 +194,6 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
     });
     groupCallIds.push(groupCallId);
     fallbackJoining = false;
-    groupCallPresence = emptyRosterPresence();
     result.groupCallId = groupCallId;
     saga.add(`hang up group call ${groupCallId}`, () =>
       retriedGraph.hangUp.executeWithOptions(
@@ -261,6 +266,7 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
     await saga.compensate();
     saga = createSaga();
     delete result.groupCallId;
+    groupCallPresence = emptyRosterPresence();
     if (await callerGone('still there for the fallback?')) return false;
     enterPhase('tryingFallback', `${reason}; moving the caller to the fallback target instead`);
     fallbackJoining = true;
@@ -290,6 +296,8 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
     }
   }
 
+  /** `stay`: what the group call's owner starts from; continued as new outside the try (not a failure). */
+  let handOver: GroupCallOwnerInput | undefined;
   const targets: TransferTarget[] = [input.target, ...(input.fallbackTarget ? [input.fallbackTarget] : [])];
 
   try {
@@ -338,7 +346,7 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
       enterPhase('holdingGroupCall', `caller moved into group call ${groupCallId}; the bot stays as its owner`);
       upsertSearchAttributes([{ key: HandoffCallOwner, value: 'groupCallOwner' }]);
       await session.close();
-      return await continueAsGroupCallOwner({
+      handOver = {
         groupCallId,
         callbackUri: input.callbackUri,
         botAppId: input.botAppId,
@@ -346,21 +354,22 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
         ...(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {}),
         presence: groupCallPresence,
         transfer: { ...result, orphanedCallsHungUp: [...session.orphansHungUp] },
-      });
+      };
+    } else {
+      if (botLeg === 'leave' && patched(BOT_LEG_POLICY_PATCH)) {
+        enterPhase('leavingGroupCall', `caller moved into group call ${groupCallId}; the bot hangs up its own leg`);
+        result.botLeg = (await leaveGroupCall(session, groupCallId)) ? 'left' : 'leaveFailed';
+      }
+      await session.close();
+      result.timings.finishedAt = Date.now();
+      result.keepAliveFailures = session.keepAliveFailures.length;
+      result.outcome = verified ? 'completed' : 'completedUnverified';
+      enterPhase(
+        !verified && patched(UNVERIFIED_PHASE_PATCH) ? 'completedUnverified' : 'completed',
+        verified ? `caller moved into group call ${groupCallId}` : (result.reason ?? ''),
+      );
+      return result;
     }
-    if (botLeg === 'leave' && patched(BOT_LEG_POLICY_PATCH)) {
-      enterPhase('leavingGroupCall', `caller moved into group call ${groupCallId}; the bot hangs up its own leg`);
-      result.botLeg = (await leaveGroupCall(session, groupCallId)) ? 'left' : 'leaveFailed';
-    }
-    await session.close();
-    result.timings.finishedAt = Date.now();
-    result.keepAliveFailures = session.keepAliveFailures.length;
-    result.outcome = verified ? 'completed' : 'completedUnverified';
-    enterPhase(
-      !verified && patched(UNVERIFIED_PHASE_PATCH) ? 'completedUnverified' : 'completed',
-      verified ? `caller moved into group call ${groupCallId}` : (result.reason ?? ''),
-    );
-    return result;
   } catch (error) {
     const cancelled = isCancellation(error);
     result.outcome = cancelled ? 'cancelled' : 'failed';
@@ -383,6 +392,8 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
       cause: error instanceof Error ? error : undefined,
     });
   }
+  // Same workflow id, so the group call's notifications (sent to the callbackUri naming it) reach the owner.
+  return continueAsGroupCallOwner(handOver);
 }
 
 /**
