@@ -98,6 +98,15 @@ class CallerHungUp extends CallStepFailed {}
 
 export async function transferCall(input: TransferInput): Promise<TransferResult> {
   const timeouts: TransferTimeouts = { ...defaultTransferTimeouts, ...input.timeouts };
+  // Date.now() inside a workflow is Temporal's deterministic workflow clock. Declared before the
+  // session: the first signal (signalWithStart) is handled as soon as the session exists.
+  const result: TransferResult = {
+    outcome: 'running',
+    p2pCallId: input.p2pCallId,
+    inviteeSeenInRoster: false,
+    orphanedCallsHungUp: [],
+    timings: { startedAt: Date.now() },
+  };
   /** Who is in the group call now, for the owner a `stay` hands it to. */
   let groupCallPresence = emptyRosterPresence();
   /** The group calls of every attempt, newest last; the one the caller ends in is the last. */
@@ -118,14 +127,7 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
     },
   });
   let saga = createSaga();
-  // Date.now() inside a workflow is Temporal's deterministic workflow clock.
-  const result: TransferResult = {
-    outcome: 'running',
-    p2pCallId: input.p2pCallId,
-    inviteeSeenInRoster: false,
-    orphanedCallsHungUp: session.orphansHungUp,
-    timings: { startedAt: Date.now() },
-  };
+  result.orphanedCallsHungUp = session.orphansHungUp;
   let phase: TransferPhase = 'answering';
   setHandler(transferStateQuery, (): TransferSnapshot => snapshot(phase, result, session.calls));
   /** This workflow answered (or tried to answer) the P2P call: the bot's to hang up when the transfer fails. */
