@@ -59,6 +59,8 @@ const shortTimeouts: Partial<TransferTimeouts> = {
 
 /** What the seed transfer asks of Graph when every notification comes. */
 const seedRequests = [
+  // The bot's own leg, once the caller is in (botLegAfterTransfer `leave`, the default).
+  'DELETE /calls/{group} 204',
   'POST /calls 201',
   'POST /calls/{group}/participants/invite 200',
   'POST /calls/{p2p}/answer 202',
