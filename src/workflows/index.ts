@@ -2,3 +2,4 @@
 export { botCall } from './bot-call.js';
 export { transferCall } from './transfer.js';
 export { groupCallOwner } from './group-call-owner.js';
+export { strayCall } from './stray-call.js';

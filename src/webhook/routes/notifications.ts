@@ -32,6 +32,7 @@ import {
   type TemporalCaller,
 } from '../temporal-calls.js';
 import { TRANSFER_WORKFLOW_TYPE, type TransferWorkflow, transferStartOptions } from '../transfer-start.js';
+import { ownStrayCalls } from '../stray-calls.js';
 import { checkWorkflowId, isValidWorkflowId } from '../workflow-id.js';
 
 export interface NotificationRoutesOptions {
@@ -166,6 +167,8 @@ export async function notificationRoutes(
     notifications: GraphNotification[],
     receivedAt: string,
     log: FastifyBaseLogger,
+    /** The workflow's callback URL the notifications arrived at; unset on the bot's URL. */
+    callbackUri?: string,
   ): Promise<DeliveryReport> {
     const callIds = [...new Set(notifications.map((notification) => notification.callId))];
     const report = { workflowId, callIds, notifications: notifications.length };
@@ -181,6 +184,8 @@ export async function notificationRoutes(
         { workflowId, callIds, kinds: notifications.map((notification) => notification.kind) },
         'notification for an unknown or finished workflow: acknowledged and dropped',
       );
+      // A live call of ours that no running workflow owns gets one (issue 10.4).
+      if (callbackUri) await ownStrayCalls({ deps, temporalCalls, log }, workflowId, callbackUri, notifications);
       return { ...report, outcome: 'unknownWorkflow' };
     }
   }
@@ -275,7 +280,14 @@ export async function notificationRoutes(
       const workflowId = checkWorkflowId(request.params.workflowId);
       requireJsonBody(request);
       const notifications = parseRoutableBody(request.body);
-      const report = await signalWorkflow(workflowId, notifications, new Date().toISOString(), request.log);
+      const callbackUri = `${deps.publicBaseUrl.replace(/\/+$/, '')}${request.url.split('?')[0]}`;
+      const report = await signalWorkflow(
+        workflowId,
+        notifications,
+        new Date().toISOString(),
+        request.log,
+        callbackUri,
+      );
       return reply.code(202).send({ deliveries: [report] });
     },
   );
