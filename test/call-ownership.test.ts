@@ -6,6 +6,7 @@
 // or a `groupCallOwner` keeps it (`stay`, continued as new under the same workflow id).
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { graphClientFor } from '../src/app/graph.js';
 import { ConfigError, loadConfig, seedMeetingTarget } from '../src/config/env.js';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { HandoffCallOwner } from '../src/temporal/search-attributes.js';
@@ -14,6 +15,7 @@ import { BOT_CALL_WORKFLOW_TYPE, botCallStateQuery, botCallWorkflowId, hangUpSig
 import type { botCall } from '../src/workflows/bot-call.js';
 import { transferStateQuery } from '../src/workflows/definitions.js';
 import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner.js';
+import { normalizedCallbackUri, type StrayCallResult, strayCallWorkflowId } from '../src/workflows/stray-call.js';
 import { TRANSFER_FAILED } from '../src/workflows/transfer.js';
 import type { TransferInput, TransferTarget, TransferTimeouts } from '../src/workflows/types.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
@@ -278,6 +280,54 @@ describe('after a failed transfer, the caller is never left in a silent call (10
     } finally {
       profiles.remove(callId);
     }
+  });
+});
+
+describe('stray calls are hung up, durably (10.4)', () => {
+  it.concurrent('a live call reporting to a finished transfer gets a strayCall owner that hangs it up, once', async ({
+    expect,
+  }) => {
+    const { workflowId } = await transfer({});
+    const done = transferResultOf(await outcomeOf(stack, workflowId))!;
+    expect(done.outcome).toBe('completed');
+    // A call created with the finished transfer's callback, as a lost create-call response's twin is.
+    const callbackUri = `${stack.webhookUrl}/api/calls/${workflowId}`;
+    const target = anotherMeeting();
+    const graph = graphClientFor(stack.config, stack.sim);
+    const stray = await graph.createCall({
+      '@odata.type': '#microsoft.graph.call',
+      callbackUri,
+      requestedModalities: [],
+      chatInfo: target.kind === 'meeting' ? target.chatInfo : undefined,
+      meetingInfo: {
+        '@odata.type': '#microsoft.graph.organizerMeetingInfo',
+        organizer: target.kind === 'meeting' ? target.organizer : {},
+      },
+    });
+    const owner = stack.client.workflow.getHandle(strayCallWorkflowId(stray.id!));
+    const result = await waitUntil('the stray call owner', async () => {
+      try {
+        return (await owner.result()) as unknown as StrayCallResult;
+      } catch {
+        return undefined;
+      }
+    });
+    expect(result).toMatchObject({ callId: stray.id, outcome: 'hungUp' });
+    expect(hangUpsOf(stray.id!)).toHaveLength(1);
+    await stack.sim.whenIdle();
+    expect(stack.sim.getCall(stray.id!)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
+    // Establishing and established both reported it: one owner, one hang-up.
+    const described = await owner.describe();
+    expect(described.typedSearchAttributes.get(HandoffCallOwner)).toBe('none');
+  });
+
+  it('compares callback URLs after normalisation (scheme and host case, trailing slash)', () => {
+    expect(normalizedCallbackUri('HTTPS://Bot.Contoso.com/api/calls/transfer-1/')).toBe(
+      'https://bot.contoso.com/api/calls/transfer-1',
+    );
+    expect(normalizedCallbackUri('https://bot.contoso.com/api/calls/Transfer-1')).not.toBe(
+      normalizedCallbackUri('https://bot.contoso.com/api/calls/transfer-1'),
+    );
   });
 });
 
