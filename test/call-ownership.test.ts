@@ -11,11 +11,20 @@ import { ConfigError, loadConfig, seedMeetingTarget } from '../src/config/env.js
 import type { RequestRecord } from '../src/simulator/index.js';
 import { HandoffCallOwner } from '../src/temporal/search-attributes.js';
 import { parseTransferRequest } from '../src/webhook/transfer-request.js';
-import { BOT_CALL_WORKFLOW_TYPE, botCallStateQuery, botCallWorkflowId, hangUpSignal } from '../src/workflows/bot-call-definitions.js';
 import type { botCall } from '../src/workflows/bot-call.js';
+import {
+  BOT_CALL_WORKFLOW_TYPE,
+  botCallStateQuery,
+  botCallWorkflowId,
+  hangUpSignal,
+} from '../src/workflows/bot-call-definitions.js';
 import { transferStateQuery } from '../src/workflows/definitions.js';
 import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner.js';
-import { normalizedCallbackUri, type StrayCallResult, strayCallWorkflowId } from '../src/workflows/stray-call.js';
+import {
+  normalizedCallbackUri,
+  type StrayCallResult,
+  strayCallWorkflowId,
+} from '../src/workflows/stray-call.js';
 import { TRANSFER_FAILED } from '../src/workflows/transfer.js';
 import type { TransferInput, TransferTarget, TransferTimeouts } from '../src/workflows/types.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
@@ -41,7 +50,10 @@ const shortTimeouts: Partial<TransferTimeouts> = {
 /** A meeting of its own (a fresh chat thread): the seed's organizer, another thread. */
 function anotherMeeting(): TransferTarget {
   if (seedMeetingTarget.kind !== 'meeting') throw new Error('the seed target is a meeting');
-  return { ...seedMeetingTarget, chatInfo: { threadId: `19:meeting_${randomUUID()}@thread.v2`, messageId: '0' } };
+  return {
+    ...seedMeetingTarget,
+    chatInfo: { threadId: `19:meeting_${randomUUID()}@thread.v2`, messageId: '0' },
+  };
 }
 
 async function transfer(amend: Partial<TransferInput>, beforeStart?: (callId: string) => void) {
@@ -54,7 +66,9 @@ async function transfer(amend: Partial<TransferInput>, beforeStart?: (callId: st
 const requestsFor = (callId: string): RequestRecord[] =>
   stack.sim.requests.filter((request) => request.path.includes(`/calls/${callId}`));
 const hangUpsOf = (callId: string) =>
-  requestsFor(callId).filter((request) => request.method === 'DELETE' && request.path.endsWith(`/calls/${callId}`));
+  requestsFor(callId).filter(
+    (request) => request.method === 'DELETE' && request.path.endsWith(`/calls/${callId}`),
+  );
 const keepAlivesOf = (callId: string) =>
   requestsFor(callId).filter((request) => request.method === 'POST' && request.path.endsWith('/keepAlive'));
 const invitesFor = (p2pCallId: string) =>
@@ -114,9 +128,7 @@ describe('keep-alive never gives up on its own (10.1)', () => {
     await handle.signal(hangUpSignal);
     expect((await handle.result()).outcome).toBe('ended');
     const history = await stack.history(workflowId);
-    const failedKeepAlives = history.filter(
-      (event) => eventTypeName(event) === 'ActivityTaskFailed',
-    );
+    const failedKeepAlives = history.filter((event) => eventTypeName(event) === 'ActivityTaskFailed');
     expect(failedKeepAlives.length).toBeGreaterThanOrEqual(3);
   }, 120_000);
 });
@@ -174,9 +186,10 @@ describe('after a successful transfer (10.2, 10.5)', () => {
       expect(result.reason).toMatch(/never reported.*never seen in the roster/);
       expect(result.inviteeSeenInRoster).toBe(false);
       const described = await stack.handle(workflowId).describe();
-      expect(described.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'HandoffTransferState')?.value).toBe(
-        'completedUnverified',
-      );
+      expect(
+        described.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'HandoffTransferState')
+          ?.value,
+      ).toBe('completedUnverified');
     } finally {
       profiles.remove(callId);
     }
@@ -221,7 +234,12 @@ describe('after a failed transfer, the caller is never left in a silent call (10
     expect,
   }) => {
     const { callId, workflowId } = await transfer({}, (id) => {
-      stack.sim.injectFault({ method: 'POST', path: /\/participants\/invite$/, bodyContains: id, status: 403 });
+      stack.sim.injectFault({
+        method: 'POST',
+        path: /\/participants\/invite$/,
+        bodyContains: id,
+        status: 403,
+      });
     });
     const outcome = await outcomeOf(stack, workflowId);
     expect(outcome.failure?.type).toBe(TRANSFER_FAILED);
@@ -233,10 +251,17 @@ describe('after a failed transfer, the caller is never left in a silent call (10
     expect(stack.sim.getCall(callId)?.deleted).toBe(true);
   });
 
-  it.concurrent('fallback target: the first target fails, the caller is moved to the fallback', async ({ expect }) => {
+  it.concurrent('fallback target: the first target fails, the caller is moved to the fallback', async ({
+    expect,
+  }) => {
     const fallbackTarget = anotherMeeting();
     const { callId, workflowId } = await transfer({ fallbackTarget }, (id) => {
-      stack.sim.injectFault({ method: 'POST', path: /\/participants\/invite$/, bodyContains: id, status: 403 });
+      stack.sim.injectFault({
+        method: 'POST',
+        path: /\/participants\/invite$/,
+        bodyContains: id,
+        status: 403,
+      });
     });
     const result = transferResultOf(await outcomeOf(stack, workflowId))!;
     expect(result).toMatchObject({ outcome: 'completed', fallbackUsed: true, inviteeSeenInRoster: true });
@@ -358,12 +383,19 @@ describe('policy settings and request fields', () => {
     const base = { callId: randomUUID(), target: seedMeetingTarget, invitee: { user: { id: 'caller' } } };
     const fallbackTarget = anotherMeeting();
     expect(
-      parseTransferRequest({ ...base, fallbackTarget, botLegAfterTransfer: 'stay', stayMaxDurationMs: 60_000 }),
+      parseTransferRequest({
+        ...base,
+        fallbackTarget,
+        botLegAfterTransfer: 'stay',
+        stayMaxDurationMs: 60_000,
+      }),
     ).toMatchObject({ fallbackTarget, botLegAfterTransfer: 'stay', stayMaxDurationMs: 60_000 });
     expect(() => parseTransferRequest({ ...base, botLegAfterTransfer: 'linger' })).toThrow(
       /botLegAfterTransfer: botLegAfterTransfer must be 'leave'/,
     );
     expect(() => parseTransferRequest({ ...base, stayMaxDurationMs: 10 })).toThrow(/stayMaxDurationMs/);
-    expect(() => parseTransferRequest({ ...base, fallbackTarget: { kind: 'phone' } })).toThrow(/fallbackTarget/);
+    expect(() => parseTransferRequest({ ...base, fallbackTarget: { kind: 'phone' } })).toThrow(
+      /fallbackTarget/,
+    );
   });
 });

@@ -2,13 +2,21 @@
 // issue 10.2) hangs up on when the bot is the only one left.
 import { describe, expect, it } from 'vitest';
 import type { GraphNotification, Participant } from '../src/graph/index.js';
-import { applyRosterPresence, botIsAlone, emptyRosterPresence, othersPresent } from '../src/workflows/roster-presence.js';
+import {
+  applyRosterPresence,
+  botIsAlone,
+  emptyRosterPresence,
+  othersPresent,
+} from '../src/workflows/roster-presence.js';
 
 const botAppId = 'bot-app';
 const groupCallId = 'group-1';
 const p2pCallId = 'p2p-1';
 
-const bot: Participant = { id: 'p-bot', info: { identity: { application: { id: botAppId } } } } as Participant;
+const bot: Participant = {
+  id: 'p-bot',
+  info: { identity: { application: { id: botAppId } } },
+} as Participant;
 const caller: Participant = { id: 'p-caller', info: { identity: { user: { id: 'caller' } } } } as Participant;
 const carol: Participant = { id: 'p-carol', info: { identity: { user: { id: 'carol' } } } } as Participant;
 
@@ -25,7 +33,8 @@ function roster(callId: string, participants: Participant[], sequenceNumber?: nu
 
 const apply = (notifications: GraphNotification[]) =>
   notifications.reduce(
-    (presence, notification) => applyRosterPresence(presence, notification, [groupCallId, p2pCallId], botAppId),
+    (presence, notification) =>
+      applyRosterPresence(presence, notification, [groupCallId, p2pCallId], botAppId),
     emptyRosterPresence(),
   );
 

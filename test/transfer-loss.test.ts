@@ -265,7 +265,9 @@ describe('notifications for a finished transfer', () => {
     const closedAt = closeTimeOf(done.run.history);
 
     // The P2P call's (the group call's own deleted follows the bot's hang-up of its leg, in time).
-    const late = done.run.deliveries.filter((delivery) => delivery.kind === 'deleted' && delivery.callId === callId);
+    const late = done.run.deliveries.filter(
+      (delivery) => delivery.kind === 'deleted' && delivery.callId === callId,
+    );
     expect(late.map((delivery) => [delivery.attempt, delivery.status])).toEqual([[1, 202]]);
     expect(late[0]!.at.getTime()).toBeGreaterThan(closedAt);
     // It never reached the workflow, which had seen everything else.

@@ -228,7 +228,10 @@ describe('a create call whose response is lost and whose notifications come afte
     expect(result.orphanedCallsHungUp).toEqual([orphan.id]);
     expect(stack.sim.getCall(orphan.id)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
     expect(stack.sim.getCall(callId)?.replacedBy?.callId).toBe(result.groupCallId);
-    expect(stack.sim.getCall(result.groupCallId!)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
+    expect(stack.sim.getCall(result.groupCallId!)).toMatchObject({
+      deleted: true,
+      terminationReason: 'AppInitiated',
+    });
     expect(
       stack.sim
         .calls()

@@ -61,7 +61,10 @@ export async function ownStrayCalls(
   for (const callId of liveCallIds(notifications)) {
     const workflowId = strayCallWorkflowId(callId);
     if (!isValidWorkflowId(workflowId)) {
-      context.log.warn({ callId, addressedTo }, 'stray call with an id that cannot name a workflow: not owned');
+      context.log.warn(
+        { callId, addressedTo },
+        'stray call with an id that cannot name a workflow: not owned',
+      );
       continue;
     }
     const input: StrayCallInput = { callId, callbackUri, addressedTo };

@@ -102,7 +102,8 @@ export const transferTimeoutsSchema = z.strictObject({
 // Call ownership around the transfer (issue 10, docs/call-ownership.md): what to do when the
 // target fails, and with the bot's own leg once the caller is in.
 export const botLegPolicySchema = z.enum(['leave', 'stay'], {
-  error: "botLegAfterTransfer must be 'leave' (hang up the bot's leg once the caller is in) or 'stay' (keep it, as the group call's owner)",
+  error:
+    "botLegAfterTransfer must be 'leave' (hang up the bot's leg once the caller is in) or 'stay' (keep it, as the group call's owner)",
 });
 export const stayMaxDurationMsSchema = z
   .int()

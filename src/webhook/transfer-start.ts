@@ -25,7 +25,10 @@ export interface TransferRequestFields extends TransferPolicy {
   alreadyAnswered?: boolean;
 }
 
-type StartContext = Pick<WebhookDeps, 'publicBaseUrl' | 'botAppId' | 'tenantId' | 'taskQueue' | 'transferPolicy'>;
+type StartContext = Pick<
+  WebhookDeps,
+  'publicBaseUrl' | 'botAppId' | 'tenantId' | 'taskQueue' | 'transferPolicy'
+>;
 
 export function callbackUriFor(publicBaseUrl: string, workflowId: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/api/calls/${encodeURIComponent(workflowId)}`;

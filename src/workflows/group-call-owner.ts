@@ -18,7 +18,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { HandoffCallIds, HandoffCallOwner, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
+import {
+  HandoffCallIds,
+  HandoffCallOwner,
+  HandoffFlow,
+  HandoffTransferState,
+} from '../temporal/search-attributes.js';
 import { hangUpSignal } from './bot-call-definitions.js';
 import { openCallSession } from './call-session.js';
 import { hasEnded } from './call-state.js';
@@ -111,11 +116,9 @@ export async function groupCallOwner(input: GroupCallOwnerInput): Promise<GroupC
   const remainingMs = () => Math.max(0, input.hangUpAt - Date.now());
   for (;;) {
     if (done() || remainingMs() === 0) break;
-    const settled = await condition(
-      () => done() || workflowInfo().continueAsNewSuggested,
-      remainingMs(),
-      { summary: 'hold the group call until the bot is alone or its time is up' },
-    );
+    const settled = await condition(() => done() || workflowInfo().continueAsNewSuggested, remainingMs(), {
+      summary: 'hold the group call until the bot is alone or its time is up',
+    });
     if (!settled) break;
     if (!done() && workflowInfo().continueAsNewSuggested) {
       await session.close();
@@ -131,18 +134,28 @@ export async function groupCallOwner(input: GroupCallOwnerInput): Promise<GroupC
       : botIsAlone(presence)
         ? 'botAlone'
         : 'maxDuration';
-  log.info('group call owner lets go', { groupCallId: input.groupCallId, endedBy, presence: describePresence() });
+  log.info('group call owner lets go', {
+    groupCallId: input.groupCallId,
+    endedBy,
+    presence: describePresence(),
+  });
   if (endedBy !== 'callEnded') {
     try {
       await CancellationScope.nonCancellable(() =>
         retriedGraph.hangUp.executeWithOptions(
-          { ...retriedGraphOptions, summary: `hang up the bot's leg in group call ${input.groupCallId} (${endedBy})` },
+          {
+            ...retriedGraphOptions,
+            summary: `hang up the bot's leg in group call ${input.groupCallId} (${endedBy})`,
+          },
           [input.groupCallId],
         ),
       );
       await session.untilEnded(input.groupCallId, 'group call', HUNG_UP_ENDED_MS);
     } catch (error) {
-      log.error("could not hang up the bot's leg", { groupCallId: input.groupCallId, error: reasonOf(error) });
+      log.error("could not hang up the bot's leg", {
+        groupCallId: input.groupCallId,
+        error: reasonOf(error),
+      });
     }
   }
   await session.close();
@@ -162,5 +175,7 @@ export async function groupCallOwner(input: GroupCallOwnerInput): Promise<GroupC
 
 /** How a transfer hands its group call over: continue-as-new into the owner, same workflow id. */
 export function continueAsGroupCallOwner(input: GroupCallOwnerInput): Promise<never> {
-  return makeContinueAsNewFunc<typeof groupCallOwner>({ workflowType: GROUP_CALL_OWNER_WORKFLOW_TYPE })(input);
+  return makeContinueAsNewFunc<typeof groupCallOwner>({ workflowType: GROUP_CALL_OWNER_WORKFLOW_TYPE })(
+    input,
+  );
 }

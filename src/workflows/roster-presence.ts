@@ -91,7 +91,10 @@ export function applyRosterPresence(
       present: sorted(present.filter((key): key is string => key !== undefined)),
       ...(existing?.sequenceNumber !== undefined ? { sequenceNumber: existing.sequenceNumber } : {}),
     };
-  } else if (existing?.sequenceNumber !== undefined && notification.sequenceNumber <= existing.sequenceNumber) {
+  } else if (
+    existing?.sequenceNumber !== undefined &&
+    notification.sequenceNumber <= existing.sequenceNumber
+  ) {
     return { paths: presence.paths, bot: sorted(bot) };
   } else {
     const present = new Set(existing?.present ?? []);
@@ -101,7 +104,11 @@ export function applyRosterPresence(
       if (inCall(participant)) present.add(key);
       else present.delete(key);
     }
-    next = { callId: existing?.callId ?? notification.callId, present: sorted(present), sequenceNumber: notification.sequenceNumber };
+    next = {
+      callId: existing?.callId ?? notification.callId,
+      present: sorted(present),
+      sequenceNumber: notification.sequenceNumber,
+    };
   }
   const paths = [...others, next].sort((a, b) => (a.callId.toLowerCase() < b.callId.toLowerCase() ? -1 : 1));
   return { paths, bot: sorted(bot) };

@@ -7,7 +7,12 @@
  * callbackUri is the one the notification arrived for: decisions.md #4), it hangs it up.
  */
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { HandoffCallIds, HandoffCallOwner, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
+import {
+  HandoffCallIds,
+  HandoffCallOwner,
+  HandoffFlow,
+  HandoffTransferState,
+} from '../temporal/search-attributes.js';
 import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
 
 /** The workflow type the worker registers (src/workflows/index.ts). */
@@ -53,7 +58,9 @@ export async function strayCall(input: StrayCallInput): Promise<StrayCallResult>
     { key: HandoffCallOwner, value: STRAY_CALL_WORKFLOW_TYPE },
     { key: HandoffTransferState, value: 'checking' },
   ]);
-  setCurrentDetails(`**checking**: call ${input.callId} reported to ${input.addressedTo}, which has no running workflow`);
+  setCurrentDetails(
+    `**checking**: call ${input.callId} reported to ${input.addressedTo}, which has no running workflow`,
+  );
   const read = (await retriedGraph.getCall.executeWithOptions(
     { ...retriedGraphOptions, summary: `read stray call ${input.callId}` },
     [input.callId],
@@ -70,7 +77,10 @@ export async function strayCall(input: StrayCallInput): Promise<StrayCallResult>
   if (read.gone) return finish({ callId: input.callId, outcome: 'gone' });
   const reported = read.callbackUri ? { callbackUri: read.callbackUri } : {};
   // Until the read carries callbackUri (decisions.md #4), the verified notification path is the proof.
-  if (read.callbackUri && normalizedCallbackUri(read.callbackUri) !== normalizedCallbackUri(input.callbackUri)) {
+  if (
+    read.callbackUri &&
+    normalizedCallbackUri(read.callbackUri) !== normalizedCallbackUri(input.callbackUri)
+  ) {
     return finish({ callId: input.callId, outcome: 'notOurs', ...reported });
   }
   if (read.state === 'terminating' || read.state === 'terminated') {

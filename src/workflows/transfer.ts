@@ -173,7 +173,9 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
     }
     result.callerHungUp = true;
     const reason = session.call(input.p2pCallId)?.terminationReason ?? 'gone';
-    throw new CallerHungUp(`the caller hung up ${when} (P2P call ${input.p2pCallId}: ${reason}); nobody was invited`);
+    throw new CallerHungUp(
+      `the caller hung up ${when} (P2P call ${input.p2pCallId}: ${reason}); nobody was invited`,
+    );
   }
 
   /** Creates the attempt's group call, invites the caller and waits for Graph to end the P2P call. */
@@ -345,7 +347,10 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
       result.botLeg = 'stayed';
       result.timings.finishedAt = Date.now();
       result.keepAliveFailures = session.keepAliveFailures.length;
-      enterPhase('holdingGroupCall', `caller moved into group call ${groupCallId}; the bot stays as its owner`);
+      enterPhase(
+        'holdingGroupCall',
+        `caller moved into group call ${groupCallId}; the bot stays as its owner`,
+      );
       upsertSearchAttributes([{ key: HandoffCallOwner, value: 'groupCallOwner' }]);
       await session.close();
       handOver = {
@@ -359,7 +364,10 @@ export async function transferCall(input: TransferInput): Promise<TransferResult
       };
     } else {
       if (botLeg === 'leave' && patched(BOT_LEG_POLICY_PATCH)) {
-        enterPhase('leavingGroupCall', `caller moved into group call ${groupCallId}; the bot hangs up its own leg`);
+        enterPhase(
+          'leavingGroupCall',
+          `caller moved into group call ${groupCallId}; the bot hangs up its own leg`,
+        );
         result.botLeg = (await leaveGroupCall(session, groupCallId)) ? 'left' : 'leaveFailed';
       }
       await session.close();

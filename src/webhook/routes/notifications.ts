@@ -25,6 +25,7 @@ import {
 import type { WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import { NotificationAuthError, type NotificationVerifier } from '../notification-auth.js';
+import { ownStrayCalls } from '../stray-calls.js';
 import {
   isWorkflowAlreadyStarted,
   isWorkflowNotFound,
@@ -32,7 +33,6 @@ import {
   type TemporalCaller,
 } from '../temporal-calls.js';
 import { TRANSFER_WORKFLOW_TYPE, type TransferWorkflow, transferStartOptions } from '../transfer-start.js';
-import { ownStrayCalls } from '../stray-calls.js';
 import { checkWorkflowId, isValidWorkflowId } from '../workflow-id.js';
 
 export interface NotificationRoutesOptions {
@@ -185,7 +185,8 @@ export async function notificationRoutes(
         'notification for an unknown or finished workflow: acknowledged and dropped',
       );
       // A live call of ours that no running workflow owns gets one (issue 10.4).
-      if (callbackUri) await ownStrayCalls({ deps, temporalCalls, log }, workflowId, callbackUri, notifications);
+      if (callbackUri)
+        await ownStrayCalls({ deps, temporalCalls, log }, workflowId, callbackUri, notifications);
       return { ...report, outcome: 'unknownWorkflow' };
     }
   }
