@@ -24,7 +24,7 @@ import {
   normalizedCallbackUri,
   type StrayCallResult,
   strayCallWorkflowId,
-} from '../src/workflows/stray-call.js';
+} from '../src/workflows/stray-call-definitions.js';
 import { TRANSFER_FAILED } from '../src/workflows/transfer.js';
 import type { TransferInput, TransferTarget, TransferTimeouts } from '../src/workflows/types.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';

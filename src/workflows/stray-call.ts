@@ -14,42 +14,12 @@ import {
   HandoffTransferState,
 } from '../temporal/search-attributes.js';
 import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
-
-/** The workflow type the worker registers (src/workflows/index.ts). */
-export const STRAY_CALL_WORKFLOW_TYPE = 'strayCall';
-
-/** Workflow ids say what they are: one stray-call owner per call id. */
-export function strayCallWorkflowId(callId: string): string {
-  return `stray-${callId.toLowerCase()}`;
-}
-
-export interface StrayCallInput {
-  callId: string;
-  /** The callback URL the notification arrived at: the call is ours only if Graph has this one. */
-  callbackUri: string;
-  /** The finished (or unknown) workflow the notification was addressed to, for the UI. */
-  addressedTo: string;
-}
-
-export interface StrayCallResult {
-  callId: string;
-  /**
-   * `hungUp`: ours and live, hung up. `gone`: Graph no longer has it. `notOurs`: Graph reports
-   * another callbackUri. `ended`: it is terminating or terminated already.
-   */
-  outcome: 'hungUp' | 'gone' | 'notOurs' | 'ended';
-  /** What Graph reported as the call's callbackUri, when it did. */
-  callbackUri?: string;
-}
-
-/** Scheme and host are case-insensitive; a trailing slash does not make another URL (decisions.md #4). */
-export function normalizedCallbackUri(uri: string): string {
-  // No URL class: workflow code keeps to plain string handling.
-  const match = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(.*)$/i.exec(uri.trim());
-  if (!match) return uri.trim().replace(/\/+$/, '');
-  const [, origin = '', rest = ''] = match;
-  return `${origin.toLowerCase()}${rest.replace(/\/+$/, '')}`;
-}
+import {
+  normalizedCallbackUri,
+  STRAY_CALL_WORKFLOW_TYPE,
+  type StrayCallInput,
+  type StrayCallResult,
+} from './stray-call-definitions.js';
 
 export async function strayCall(input: StrayCallInput): Promise<StrayCallResult> {
   upsertSearchAttributes([
