@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { seedMeetingTarget } from '../src/config/env.js';
 import type { IdentitySet } from '../src/graph/index.js';
@@ -67,6 +67,17 @@ const soakTimeouts: Partial<TransferTimeouts> = {
   inviteCompletedMs: 5_000,
   originalCallEndedMs: 5_000,
 };
+
+/** Waits until no strayCall workflow runs (bounded); returns how many there were in all. */
+async function untilStrayOwnersDone(client: Client, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = await client.workflow.count(`WorkflowType = 'strayCall' AND ExecutionStatus = 'Running'`);
+    if (running.count === 0 || Date.now() > deadline) break;
+    await sleep(500);
+  }
+  return (await client.workflow.count(`WorkflowType = 'strayCall'`)).count;
+}
 
 /** Longer than the Graph client's request timeout (10 s): the response is lost. */
 const LOST_RESPONSE_DELAY_MS = 12_000;
@@ -415,8 +426,12 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
         : `deadline reached with ${open.size} open`,
     );
 
-    // Late notifications and hang-ups still in the simulator's queue settle before the audit.
-    await Promise.race([sim.whenIdle(), sleep(10_000)]);
+    // Late notifications and hang-ups still in the simulator's queue settle before the audit: up to
+    // --delay late. A live call reporting to a finished transfer (a lost response's twin) starts a
+    // strayCall owner (issue 10.4), which must have hung it up before Graph is audited.
+    await Promise.race([sim.whenIdle(), sleep(Math.max(10_000, options.delayMs + 15_000))]);
+    const strayOwners = await untilStrayOwnersDone(stack.client, 60_000);
+    if (strayOwners > 0) log(`${strayOwners} stray call owners ran`);
 
     // Temporal's own start and close times, and the phase of anything still running.
     const all = [...outcomes.values()];

@@ -208,6 +208,10 @@ export function findInconsistentTransfers(
         workflowId,
         problem: `its group call ${result.groupCallId ?? '(none)'} is unknown to Graph`,
       });
+    } else if (result.botLeg === 'left' || result.botLeg === 'stayed') {
+      // The bot left its own leg once the caller was in (botLegAfterTransfer `leave`); the
+      // simulator then ends the whole call, Graph would keep it for the others. `stayed`: its
+      // owner hung up by the time the soak audits. Either way: not a call left open.
     } else if (!isLive(groupCall) || groupCall.state !== 'established') {
       problems.push({
         workflowId,
