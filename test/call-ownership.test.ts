@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, seedMeetingTarget } from '../src/config/env.js
 import type { RequestRecord } from '../src/simulator/index.js';
 import { HandoffCallOwner } from '../src/temporal/search-attributes.js';
 import { parseTransferRequest } from '../src/webhook/transfer-request.js';
+import { transferInputFor } from '../src/webhook/transfer-start.js';
 import type { botCall } from '../src/workflows/bot-call.js';
 import {
   BOT_CALL_WORKFLOW_TYPE,
@@ -377,6 +378,30 @@ describe('policy settings and request fields', () => {
     expect(bad).toThrow(/HANDOFF_BOT_LEG_AFTER_TRANSFER must be 'leave' or 'stay', got "linger"/);
     expect(bad).toThrow(/HANDOFF_STAY_MAX_DURATION_MS must be whole milliseconds/);
     expect(bad).toThrow(/HANDOFF_FALLBACK_TARGET is invalid/);
+  });
+
+  it('gives the workflow the configured policy, a request field winning over its setting', () => {
+    const configured = {
+      botLegAfterTransfer: 'stay' as const,
+      stayMaxDurationMs: 60_000,
+      fallbackTarget: anotherMeeting(),
+    };
+    const context = {
+      publicBaseUrl: 'https://bot.contoso.com',
+      botAppId: 'bot',
+      taskQueue: 'handoff',
+      transferPolicy: configured,
+    };
+    const request = { callId: 'call-1', target: seedMeetingTarget, invitee: { user: { id: 'caller' } } };
+    expect(transferInputFor(context, request)).toMatchObject(configured);
+    expect(transferInputFor(context, { ...request, botLegAfterTransfer: 'leave' })).toMatchObject({
+      botLegAfterTransfer: 'leave',
+      stayMaxDurationMs: 60_000,
+    });
+    const { transferPolicy: _none, ...unconfigured } = context;
+    const input = transferInputFor(unconfigured, request);
+    expect(input.botLegAfterTransfer).toBeUndefined();
+    expect(input.fallbackTarget).toBeUndefined();
   });
 
   it('takes fallbackTarget, botLegAfterTransfer and stayMaxDurationMs per transfer, and names a bad one', () => {
