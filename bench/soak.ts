@@ -36,9 +36,12 @@ import {
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process.js';
 import {
   describeDuplicate,
+  findCallsWithoutOwner,
   findDuplicateSideEffects,
   findInconsistentTransfers,
+  findLapsedKeepAlives,
   findOrphanedGroupCalls,
+  findSilentCallers,
   type TransferOutcome,
 } from './soak/audit.js';
 import { summarizeHistories } from './soak/histories.js';
@@ -67,6 +70,9 @@ const soakTimeouts: Partial<TransferTimeouts> = {
   inviteCompletedMs: 5_000,
   originalCallEndedMs: 5_000,
 };
+
+/** Graph ends a call that had no keepAlive for 45 minutes (design.md, "Known traps"). */
+const GRAPH_KEEP_ALIVE_LAPSE_MS = 45 * 60 * 1000;
 
 /** Waits until no strayCall workflow runs (bounded); returns how many there were in all. */
 async function untilStrayOwnersDone(client: Client, timeoutMs: number): Promise<number> {
@@ -454,6 +460,11 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     const duplicates = findDuplicateSideEffects(sim.requests, calls);
     const orphans = findOrphanedGroupCalls(calls, all);
     const inconsistencies = findInconsistentTransfers(calls, all);
+    // Issue 10: no call without an owner. Owners still running keep their calls.
+    const runningIds = new Set(running.map((item) => item.workflowId.toLowerCase()));
+    const callsWithoutOwner = findCallsWithoutOwner(calls, runningIds);
+    const lapsedKeepAlives = findLapsedKeepAlives(calls, new Date(), GRAPH_KEEP_ALIVE_LAPSE_MS);
+    const silentCallers = findSilentCallers(calls, all);
     const byStatus = (status: TransferOutcome['status']) =>
       all.filter((outcome) => outcome.status === status);
     const failed = byStatus('failed');
@@ -502,6 +513,12 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     if (orphans.length > 0) problems.push(`${orphans.length} orphaned group calls`);
     if (inconsistencies.length > 0)
       problems.push(`${inconsistencies.length} completed transfers Graph disagrees with`);
+    if (callsWithoutOwner.length > 0)
+      problems.push(`${callsWithoutOwner.length} calls left open with no running owner`);
+    if (lapsedKeepAlives.length > 0)
+      problems.push(`${lapsedKeepAlives.length} calls whose keep-alive lapsed`);
+    if (silentCallers.length > 0)
+      problems.push(`${silentCallers.length} P2P calls left silent after a failed transfer`);
     const unsuccessful = failed.length + byStatus('other').length;
     if (unsuccessful > options.maxFailed)
       problems.push(`${unsuccessful} transfers failed (--max-failed ${options.maxFailed})`);
@@ -526,6 +543,9 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       ),
       orphans,
       inconsistencies,
+      callsWithoutOwner,
+      lapsedKeepAlives,
+      silentCallers,
       running,
       kills,
       killsSkipped,

@@ -233,3 +233,80 @@ export function findInconsistentTransfers(
   }
   return problems;
 }
+
+/** A call Graph still holds that breaks "every call the bot is in has an owner" (issue 10). */
+export interface UnownedCall {
+  callId: string;
+  kind: SimulatedCall['kind'];
+  state: string;
+  workflowId?: string;
+  why: string;
+}
+
+/**
+ * Calls Graph still holds (live) whose callback names a workflow that is no longer running:
+ * nobody keeps them alive, follows them or will hang them up. `running` lists the workflow ids
+ * still running (an owner that continued as new keeps its id).
+ */
+export function findCallsWithoutOwner(
+  calls: readonly SimulatedCall[],
+  running: ReadonlySet<string>,
+): UnownedCall[] {
+  const unowned: UnownedCall[] = [];
+  for (const call of calls) {
+    if (!isLive(call)) continue;
+    const workflowId = workflowIdOfCallback(call.callbackUri);
+    if (!workflowId || running.has(workflowId.toLowerCase())) continue;
+    unowned.push({
+      callId: call.id,
+      kind: call.kind,
+      state: call.state,
+      workflowId,
+      why: `reports to ${workflowId}, which is not running`,
+    });
+  }
+  return unowned;
+}
+
+/** Live calls whose last keepAlive (or creation) is older than `lapseMs`: Graph would have ended them. */
+export function findLapsedKeepAlives(
+  calls: readonly SimulatedCall[],
+  now: Date,
+  lapseMs: number,
+): UnownedCall[] {
+  return calls
+    .filter((call) => isLive(call) && call.state === 'established')
+    .filter((call) => now.getTime() - (call.lastKeepAliveAt ?? call.createdAt).getTime() > lapseMs)
+    .map((call) => ({
+      callId: call.id,
+      kind: call.kind,
+      state: call.state,
+      why: `no keepAlive for ${Math.round((now.getTime() - (call.lastKeepAliveAt ?? call.createdAt).getTime()) / 1000)} s`,
+    }));
+}
+
+/**
+ * P2P calls the bot answered that are still live after their transfer failed: a caller left in a
+ * call with nobody on the other end (issue 10.3).
+ */
+export function findSilentCallers(
+  calls: readonly SimulatedCall[],
+  outcomes: readonly TransferOutcome[],
+): UnownedCall[] {
+  const byId = new Map(calls.map((call) => [call.id.toLowerCase(), call]));
+  return outcomes
+    .filter((outcome) => outcome.status === 'failed' || outcome.status === 'other')
+    .flatMap((outcome) => {
+      const call = byId.get(outcome.p2pCallId.toLowerCase());
+      if (!call || !isLive(call) || call.state === 'incoming') return [];
+      return [
+        {
+          callId: call.id,
+          kind: call.kind,
+          state: call.state,
+          workflowId: outcome.workflowId,
+          why: `transfer ${outcome.workflowId} failed (${outcome.reason ?? 'no reason'}) and left the P2P call ${call.state}`,
+        },
+      ];
+    });
+}
