@@ -22,6 +22,7 @@ import { createRandom, type Random } from '../src/simulator/random.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
 import { HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
+import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner.js';
 import { TRANSFER_FAILED } from '../src/workflows/transfer.js';
 import type { TransferResult, TransferTimeouts } from '../src/workflows/types.js';
 import { type BotReceiver, startBotReceiver } from '../test/support/bot-receiver.js';
@@ -129,7 +130,9 @@ async function outcomeOf(
   p2pCallId: string,
 ): Promise<TransferOutcome> {
   try {
-    const result = await stack.handle(workflowId).result();
+    const closed = (await stack.handle(workflowId).result()) as TransferResult | GroupCallOwnerResult;
+    // With --hold-group-call the run chain ends with the group call's owner, which carries the transfer's result.
+    const result = 'transfer' in closed ? closed.transfer : closed;
     return { workflowId, p2pCallId, status: 'completed', result };
   } catch (error) {
     if (!(error instanceof WorkflowFailedError)) {
@@ -255,6 +258,16 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       temporal: devServer,
       worker: false,
       workflowBundlePath: bundle.path,
+      // Call ownership (issue 10): hold each group call to its end, with short keep-alive intervals.
+      env: {
+        HANDOFF_KEEP_ALIVE_INTERVAL_MS: String(options.keepAliveMs),
+        ...(options.holdGroupCallSeconds > 0
+          ? {
+              HANDOFF_BOT_LEG_AFTER_TRANSFER: 'stay',
+              HANDOFF_STAY_MAX_DURATION_MS: String(options.holdGroupCallSeconds * 1000),
+            }
+          : {}),
+      },
       simulator: {
         seed: options.seed,
         notifications: {
@@ -463,7 +476,13 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     // Issue 10: no call without an owner. Owners still running keep their calls.
     const runningIds = new Set(running.map((item) => item.workflowId.toLowerCase()));
     const callsWithoutOwner = findCallsWithoutOwner(calls, runningIds);
-    const lapsedKeepAlives = findLapsedKeepAlives(calls, new Date(), GRAPH_KEEP_ALIVE_LAPSE_MS);
+    // A call holds up to three intervals without keepAlive (a failed round is retried at the next).
+    const lapsedKeepAlives = findLapsedKeepAlives(
+      calls,
+      sim.requests,
+      new Date(),
+      Math.min(GRAPH_KEEP_ALIVE_LAPSE_MS, 3 * options.keepAliveMs),
+    );
     const silentCallers = findSilentCallers(calls, all);
     const byStatus = (status: TransferOutcome['status']) =>
       all.filter((outcome) => outcome.status === status);

@@ -378,6 +378,12 @@ describe('policy settings and request fields', () => {
     expect(bad).toThrow(/HANDOFF_BOT_LEG_AFTER_TRANSFER must be 'leave' or 'stay', got "linger"/);
     expect(bad).toThrow(/HANDOFF_STAY_MAX_DURATION_MS must be whole milliseconds/);
     expect(bad).toThrow(/HANDOFF_FALLBACK_TARGET is invalid/);
+    expect(loadConfig({ HANDOFF_KEEP_ALIVE_INTERVAL_MS: '2000' }).transferPolicy).toEqual({
+      keepAliveIntervalMs: 2_000,
+    });
+    expect(() => loadConfig({ HANDOFF_KEEP_ALIVE_INTERVAL_MS: '3600000' })).toThrow(
+      /HANDOFF_KEEP_ALIVE_INTERVAL_MS must be whole milliseconds from 1000 to 1800000/,
+    );
   });
 
   it('gives the workflow the configured policy, a request field winning over its setting', () => {

@@ -7,7 +7,7 @@ import {
   findSilentCallers,
   type TransferOutcome,
 } from '../bench/soak/audit.js';
-import type { SimulatedCall } from '../src/simulator/index.js';
+import type { RequestRecord, SimulatedCall } from '../src/simulator/index.js';
 
 const base = 'http://127.0.0.1:3978/api/calls';
 
@@ -36,18 +36,39 @@ describe('the call-ownership audit', () => {
     ]);
   });
 
-  it('finds established calls without a keepAlive for longer than the lapse', () => {
-    const now = new Date('2026-01-01T01:00:00Z');
+  it('finds calls that went longer than the lapse without an accepted keepAlive while they were ours', () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
+    const keepAlive = (id: string, minute: number, status = 200): RequestRecord =>
+      ({
+        method: 'POST',
+        path: `/v1.0/communications/calls/${id}/keepAlive`,
+        status,
+        at: at(minute),
+      }) as RequestRecord;
+    const hangUp = (id: string, minute: number): RequestRecord =>
+      ({
+        method: 'DELETE',
+        path: `/v1.0/communications/calls/${id}`,
+        status: 204,
+        at: at(minute),
+      }) as RequestRecord;
     const calls = [
-      call('kept', { lastKeepAliveAt: new Date('2026-01-01T00:40:00Z') }),
-      call('lapsed', { lastKeepAliveAt: new Date('2026-01-01T00:10:00Z') }),
-      call('never', {}),
-      call('gone', { deleted: true }),
+      call('kept', {}),
+      call('stopped', {}),
+      call('refused', {}),
+      call('hung-up', { deleted: true }),
     ];
-    expect(findLapsedKeepAlives(calls, now, 45 * 60 * 1000).map((found) => found.callId)).toEqual([
-      'lapsed',
-      'never',
-    ]);
+    const requests = [
+      keepAlive('kept', 20),
+      keepAlive('kept', 40),
+      keepAlive('stopped', 20),
+      keepAlive('refused', 20, 403),
+      keepAlive('refused', 40, 403),
+      hangUp('hung-up', 30),
+    ];
+    const found = findLapsedKeepAlives(calls, requests, at(55), 30 * 60 * 1000);
+    expect(found.map((item) => item.callId)).toEqual(['stopped', 'refused']);
+    expect(found[0]?.why).toMatch(/2100 s without an accepted keepAlive/);
   });
 
   it('finds the P2P call of a failed transfer still live, not one hung up or of a completed transfer', () => {

@@ -268,21 +268,56 @@ export function findCallsWithoutOwner(
   return unowned;
 }
 
-/** Live calls whose last keepAlive (or creation) is older than `lapseMs`: Graph would have ended them. */
+/**
+ * Calls that went longer than `lapseMs` without a keepAlive Graph accepted while they were ours:
+ * from creation to the first keepAlive, between keepAlives, and from the last one to the call's end
+ * (our hang-up, the invite that replaced it, or `now` for a call still live). Graph ends a call
+ * after 45 minutes without one; with short intervals a lapse shows that keep-alive stopped.
+ */
 export function findLapsedKeepAlives(
   calls: readonly SimulatedCall[],
+  requests: readonly RequestRecord[],
   now: Date,
   lapseMs: number,
 ): UnownedCall[] {
-  return calls
-    .filter((call) => isLive(call) && call.state === 'established')
-    .filter((call) => now.getTime() - (call.lastKeepAliveAt ?? call.createdAt).getTime() > lapseMs)
-    .map((call) => ({
-      callId: call.id,
-      kind: call.kind,
-      state: call.state,
-      why: `no keepAlive for ${Math.round((now.getTime() - (call.lastKeepAliveAt ?? call.createdAt).getTime()) / 1000)} s`,
-    }));
+  const lapsed: UnownedCall[] = [];
+  for (const call of calls) {
+    const id = call.id.toLowerCase();
+    const about = requests.filter((request) => request.path.toLowerCase().includes(`/calls/${id}`));
+    const keepAlives = about
+      .filter(
+        (request) => request.method === 'POST' && request.path.endsWith('/keepAlive') && ok(request.status),
+      )
+      .map((request) => request.at.getTime());
+    const hangUp = about.find((request) => request.method === 'DELETE' && ok(request.status))?.at.getTime();
+    const replacedAt = call.replacedBy
+      ? requests
+          .find(
+            (request) =>
+              request.path.endsWith('/participants/invite') &&
+              ok(request.status) &&
+              JSON.stringify(request.body ?? '').includes(call.id),
+          )
+          ?.at.getTime()
+      : undefined;
+    const end = isLive(call) ? now.getTime() : (hangUp ?? replacedAt);
+    const times = [call.createdAt.getTime(), ...keepAlives, ...(end !== undefined ? [end] : [])].sort(
+      (x, y) => x - y,
+    );
+    let longest = 0;
+    for (let index = 1; index < times.length; index++) {
+      longest = Math.max(longest, times[index]! - times[index - 1]!);
+    }
+    if (longest > lapseMs) {
+      lapsed.push({
+        callId: call.id,
+        kind: call.kind,
+        state: call.deleted ? 'deleted' : call.state,
+        why: `${Math.round(longest / 1000)} s without an accepted keepAlive (limit ${Math.round(lapseMs / 1000)} s)`,
+      });
+    }
+  }
+  return lapsed;
 }
 
 /**

@@ -248,7 +248,19 @@ function readTransferPolicy(read: Reader): TransferPolicy {
       );
   }
   const fallbackTarget = read.json('HANDOFF_FALLBACK_TARGET', transferTargetSchema);
+  const interval = read.text('HANDOFF_KEEP_ALIVE_INTERVAL_MS');
+  let keepAliveIntervalMs: number | undefined;
+  if (interval !== undefined) {
+    const value = Number(interval);
+    // Graph ends a call after 45 minutes without keepAlive: an interval must leave room for retries.
+    if (/^\d+$/.test(interval) && value >= 1_000 && value <= 30 * 60 * 1000) keepAliveIntervalMs = value;
+    else
+      read.problems.push(
+        `HANDOFF_KEEP_ALIVE_INTERVAL_MS must be whole milliseconds from 1000 to 1800000 (30 minutes; Graph drops a call after 45 without keepAlive), got "${interval}"`,
+      );
+  }
   return {
+    ...(keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs } : {}),
     ...(botLegAfterTransfer ? { botLegAfterTransfer } : {}),
     ...(stayMaxDurationMs !== undefined ? { stayMaxDurationMs } : {}),
     ...(fallbackTarget ? { fallbackTarget } : {}),

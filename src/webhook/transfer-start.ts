@@ -55,7 +55,9 @@ function transferPolicyFor(configured: TransferPolicy | undefined, request: Tran
   const fallbackTarget = request.fallbackTarget ?? configured?.fallbackTarget;
   const botLegAfterTransfer = request.botLegAfterTransfer ?? configured?.botLegAfterTransfer;
   const stayMaxDurationMs = request.stayMaxDurationMs ?? configured?.stayMaxDurationMs;
+  const keepAliveIntervalMs = configured?.keepAliveIntervalMs;
   return {
+    ...(keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs } : {}),
     ...(fallbackTarget ? { fallbackTarget } : {}),
     ...(botLegAfterTransfer ? { botLegAfterTransfer } : {}),
     ...(stayMaxDurationMs !== undefined ? { stayMaxDurationMs } : {}),

@@ -105,6 +105,8 @@ export interface TransferPolicy {
   fallbackTarget?: TransferTarget;
   botLegAfterTransfer?: BotLegPolicy;
   stayMaxDurationMs?: number;
+  /** Configuration only (HANDOFF_KEEP_ALIVE_INTERVAL_MS): how often the transfer and its owner send keepAlive. */
+  keepAliveIntervalMs?: number;
 }
 
 /** A target that was tried and failed before the fallback (or the hang-up) took over. */
