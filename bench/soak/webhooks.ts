@@ -42,6 +42,8 @@ export async function startWebhookReplicas(
         HANDOFF_API_TOKEN: stack.apiToken,
         SIMULATOR_URL: stack.sim.url,
       });
+      // Every replica starts transfers with the same call-ownership policy as the first webhook.
+      config.transferPolicy = stack.config.transferPolicy;
       const webhook: FastifyInstance = buildWebhookServer(
         webhookDepsFor(config, stack.client, { simulator: stack.sim, logger: false }),
       );
