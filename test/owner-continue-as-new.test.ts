@@ -8,6 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { GraphNotification, Participant } from '../src/graph/index.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
+import type { botCall } from '../src/workflows/bot-call.js';
+import {
+  BOT_CALL_WORKFLOW_TYPE,
+  botCallStateQuery,
+  botCallWorkflowId,
+  hangUpSignal,
+} from '../src/workflows/bot-call-definitions.js';
 import { graphNotificationsSignal, transferStateQuery } from '../src/workflows/definitions.js';
 import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
@@ -122,4 +129,67 @@ it('continues as new under thousands of roster updates, keeps the call, and hang
   expect(result.generation).toBeGreaterThanOrEqual(1);
   await stack.sim.whenIdle();
   expect(stack.sim.getCall(groupCallId)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
+}, 240_000);
+
+it('botCall continues as new under thousands of roster updates, carrying the roster, and still hangs up on request', async () => {
+  const workflowId = botCallWorkflowId(`can-${Date.now()}`);
+  const handle = await stack.client.workflow.start<typeof botCall>(BOT_CALL_WORKFLOW_TYPE, {
+    workflowId,
+    taskQueue: stack.taskQueue,
+    args: [
+      {
+        request: {
+          kind: 'meeting',
+          chatInfo: { threadId: `19:meeting_${workflowId}@thread.v2`, messageId: '0' },
+          organizer: { user: { id: '5810cede-f3cc-42eb-b2c1-e9bd5d53ec96', displayName: 'Bob' } },
+          media: { kind: 'none' },
+        },
+        callbackUri: `${stack.webhookUrl}/api/calls/${workflowId}`,
+        botAppId: stack.sim.botAppId,
+        tenantId: stack.sim.tenantId,
+      },
+    ],
+  });
+  const { callId, firstRun } = await waitUntil('the bot call established', async () => {
+    const snapshot = await handle.query(botCallStateQuery);
+    return snapshot.phase === 'established'
+      ? { callId: snapshot.callId!, firstRun: (await handle.describe()).runId }
+      : undefined;
+  });
+  const guests = Array.from({ length: 20 }, (_, index) =>
+    participant(`guest-${index}`, { user: { id: `guest-${index}` } }),
+  );
+  for (let batch = 0; batch < 20; batch++) {
+    await Promise.all(
+      Array.from({ length: 10 }, (_, signal) =>
+        handle.signal(graphNotificationsSignal, {
+          receivedAt: new Date().toISOString(),
+          notifications: Array.from({ length: 10 }, (_, update) =>
+            roster(callId, [guests[(batch * 100 + signal * 10 + update) % 20]!]),
+          ),
+        }),
+      ),
+    );
+  }
+  await waitUntil(
+    'a continued-as-new botCall run',
+    async () => ((await handle.describe()).runId !== firstRun ? true : undefined),
+    { timeoutMs: 60_000 },
+  );
+  // The new run holds the same call and knows who was in it.
+  const state = await handle.query(botCallStateQuery);
+  expect(state).toMatchObject({ phase: 'established', callId });
+  // Every guest, and the bot's own participant the simulator reported when the call was established.
+  const joined = state.roster.filter((party) => party.joined).map((party) => party.id);
+  expect(joined).toEqual(expect.arrayContaining(guests.map((guest) => guest.id!)));
+  expect(joined).toHaveLength(guests.length + 1);
+  expect(stack.sim.getCall(callId)?.deleted).toBe(false);
+  await handle.signal(hangUpSignal);
+  const result = await handle.result();
+  expect(result).toMatchObject({ outcome: 'ended', callId, reason: 'hung up on request' });
+  expect(result.timings.establishedAt).toEqual(expect.any(Number));
+  const hangUps = stack.sim.requests.filter(
+    (request) => request.method === 'DELETE' && request.path.endsWith(`/calls/${callId}`),
+  );
+  expect(hangUps).toHaveLength(1);
 }, 240_000);
