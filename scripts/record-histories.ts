@@ -74,7 +74,7 @@ import type {
   CallRequest,
   OperationOutcome,
 } from '../src/workflows/bot-call-types.js';
-import { transferWorkflowId } from '../src/workflows/definitions.js';
+import { graphNotificationsSignal, transferWorkflowId } from '../src/workflows/definitions.js';
 import { strayCallWorkflowId } from '../src/workflows/stray-call-definitions.js';
 import { startBotReceiver } from '../test/support/bot-receiver.js';
 
@@ -116,6 +116,8 @@ export interface RecordingStackOptions {
   /** A prebuilt workflow bundle (`npm run build:workflows`); without it the worker bundles src/workflows. */
   workflowBundlePath?: string;
   report?: (line: string) => void;
+  /** Extra dynamic config for the dev server (the continue-as-new recording lowers the suggestion threshold). */
+  dynamicConfig?: Record<string, string>;
 }
 
 /**
@@ -133,7 +135,10 @@ export async function startRecordingStack(options: RecordingStackOptions = {}): 
   try {
     const dataDir = mkdtempSync(join(tmpdir(), 'handoff-record-'));
     stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const devServer = await startDevServer({ dbFile: join(dataDir, 'temporal.db') });
+    const devServer = await startDevServer({
+      dbFile: join(dataDir, 'temporal.db'),
+      ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
+    });
     stops.push(() => devServer.stop());
     report(`Temporal dev server on ${devServer.address}`);
 
@@ -816,6 +821,53 @@ export async function recordStayTransfer(
   }
 }
 
+/** Temporal suggests continue-as-new after this many events on the stack that records it. */
+export const CONTINUE_AS_NEW_SUGGESTED_AFTER_EVENTS = '200';
+
+/**
+ * A botCall that continues as new (issue 10.6): joined, then 300 roster updates in 30 signals
+ * (one at a time, each once the workflow settled) until Temporal suggests continue-as-new; the
+ * next run resumes the call and is hung up. Needs a stack started with
+ * `dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AFTER_EVENTS }`.
+ * Two files: the first run (ends ContinuedAsNew) and the resumed run.
+ */
+export async function recordBotCallContinuedAsNew(
+  stack: RecordingStack,
+): Promise<{ first: RecordedTransfer; resumed: RecordedTransfer }> {
+  const problemsBefore = stack.pacingProblems.length;
+  const handle = await startRecordedBotCall(stack, 'recorded-continued', recordedMeeting('continued'));
+  const established = await untilRecordedPhase(stack, handle, 'established');
+  const callId = established.callId!;
+  const firstRunId = (await handle.describe()).runId;
+  for (let update = 0; ; update++) {
+    if ((await handle.describe()).runId !== firstRunId) break;
+    if (update >= 500)
+      throw new Error(`bot call ${handle.workflowId} did not continue as new after ${update} signals`);
+    await handle.signal(graphNotificationsSignal, {
+      receivedAt: new Date(0).toISOString(),
+      notifications: Array.from({ length: 10 }, (_, index) => ({
+        kind: 'participants' as const,
+        changeType: 'updated' as const,
+        callId,
+        resourceUrl: `/communications/calls/${callId}/participants`,
+        participants: [
+          {
+            id: `guest-${(update * 10 + index) % 7}`,
+            info: { identity: { user: { id: `guest-${(update * 10 + index) % 7}` } } },
+          },
+        ],
+      })),
+    });
+    await untilSettled(stack.client, handle.workflowId);
+  }
+  const first = {
+    workflowId: handle.workflowId,
+    history: await stack.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory(),
+  };
+  const resumed = await hangUpAndRecord(stack, handle, problemsBefore);
+  return { first, resumed };
+}
+
 /** Compares a new recording's shape with the file it replaces, for the recorder's report. */
 function compareWithCommitted(path: string, history: History): string {
   let previous: string[];
@@ -841,6 +893,8 @@ async function main(): Promise<void> {
     allowPositionals: false,
   });
   const outDir = values.out !== undefined ? resolve(values.out) : historiesDir;
+  // `--only a,b`: record just these (each file's prerequisites included by the caller).
+  const only = values.only?.split(',').map((name) => name.trim());
   // The worker logs every phase, and the failed transfer at length; the recorder's lines say what matters.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const stack = await startRecordingStack({ report: (line) => console.log(`[record] ${line}`) });
@@ -876,8 +930,7 @@ async function main(): Promise<void> {
       ['bot-call-move', async () => (await recordMove()).target],
       ['bot-call-move-source', async () => (await recordMove()).source],
     );
-    // `--only a,b`: record just these (each file's prerequisites included by the caller).
-    const only = values.only?.split(',').map((name) => name.trim());
+
     for (const [name, record] of recordings.filter(([name]) => !only || only.includes(name))) {
       const { workflowId, history } = await record();
       const comparison = compareWithCommitted(join(outDir, `${name}.json`), history);
@@ -888,6 +941,32 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack.stop();
+  }
+  // Continue-as-new needs a server that suggests it soon: a stack of its own.
+  const continued = ['bot-call-continued-as-new', 'bot-call-resumed'].filter(
+    (name) => !only || only.includes(name),
+  );
+  if (continued.length > 0) {
+    const canStack = await startRecordingStack({
+      report: (line) => console.log(`[record] ${line}`),
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AFTER_EVENTS },
+    });
+    try {
+      const { first, resumed } = await recordBotCallContinuedAsNew(canStack);
+      for (const [name, { workflowId, history }] of [
+        ['bot-call-continued-as-new', first],
+        ['bot-call-resumed', resumed],
+      ] as const) {
+        if (!continued.includes(name)) continue;
+        const comparison = compareWithCommitted(join(outDir, `${name}.json`), history);
+        const path = writeHistoryFile(outDir, name, history);
+        console.log(
+          `[record] ${relative(process.cwd(), path)}: workflow ${workflowId}, ${history.events?.length ?? 0} events, ${comparison}`,
+        );
+      }
+    } finally {
+      await canStack.stop();
+    }
   }
 }
 

@@ -151,7 +151,7 @@ describe('the committed histories in test/histories', () => {
     }
   });
 
-  it('include every call-ownership path (issue 10): leave, the caller hung up after a failure, a stray call, stay and its owner', () => {
+  it('include every call-ownership path (issue 10): leave, the caller hung up after a failure, a stray call, stay and its owner, a botCall continued as new', () => {
     const expected: Record<string, { type: string; activities: string[]; last: string }> = {
       'transfer-leave': {
         type: 'transferCall',
@@ -178,6 +178,16 @@ describe('the committed histories in test/histories', () => {
         activities: ['hangUp'],
         last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       },
+      'bot-call-continued-as-new': {
+        type: 'botCall',
+        activities: ['createCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+      },
+      'bot-call-resumed': {
+        type: 'botCall',
+        activities: ['hangUp'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
     };
     for (const [name, { type, activities, last }] of Object.entries(expected)) {
       const history = committedHistory(name);
@@ -195,6 +205,7 @@ describe('the committed histories in test/histories', () => {
     expect(markers('transfer-leave')).toBeGreaterThan(0);
     expect(markers('transfer-failed-hang-up-caller')).toBeGreaterThan(0);
     expect(markers('transfer-stay')).toBeGreaterThan(0);
+    expect(markers('bot-call-continued-as-new')).toBeGreaterThan(0);
   });
 
   it('survive a round trip through the JSON form unchanged', () => {
