@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { seedMeetingTarget } from '../src/config/env.js';
 import type { IdentitySet } from '../src/graph/index.js';
@@ -22,6 +22,7 @@ import { createRandom, type Random } from '../src/simulator/random.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
 import { HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
+import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner.js';
 import { TRANSFER_FAILED } from '../src/workflows/transfer.js';
 import type { TransferResult, TransferTimeouts } from '../src/workflows/types.js';
 import { type BotReceiver, startBotReceiver } from '../test/support/bot-receiver.js';
@@ -36,9 +37,12 @@ import {
 import { startWorkerProcess, type WorkerProcess } from '../test/support/worker-process.js';
 import {
   describeDuplicate,
+  findCallsWithoutOwner,
   findDuplicateSideEffects,
   findInconsistentTransfers,
+  findLapsedKeepAlives,
   findOrphanedGroupCalls,
+  findSilentCallers,
   type TransferOutcome,
 } from './soak/audit.js';
 import { summarizeHistories } from './soak/histories.js';
@@ -67,6 +71,20 @@ const soakTimeouts: Partial<TransferTimeouts> = {
   inviteCompletedMs: 5_000,
   originalCallEndedMs: 5_000,
 };
+
+/** Graph ends a call that had no keepAlive for 45 minutes (design.md, "Known traps"). */
+const GRAPH_KEEP_ALIVE_LAPSE_MS = 45 * 60 * 1000;
+
+/** Waits until no strayCall workflow runs (bounded); returns how many there were in all. */
+async function untilStrayOwnersDone(client: Client, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = await client.workflow.count(`WorkflowType = 'strayCall' AND ExecutionStatus = 'Running'`);
+    if (running.count === 0 || Date.now() > deadline) break;
+    await sleep(500);
+  }
+  return (await client.workflow.count(`WorkflowType = 'strayCall'`)).count;
+}
 
 /** Longer than the Graph client's request timeout (10 s): the response is lost. */
 const LOST_RESPONSE_DELAY_MS = 12_000;
@@ -112,7 +130,9 @@ async function outcomeOf(
   p2pCallId: string,
 ): Promise<TransferOutcome> {
   try {
-    const result = await stack.handle(workflowId).result();
+    const closed = (await stack.handle(workflowId).result()) as TransferResult | GroupCallOwnerResult;
+    // With --hold-group-call the run chain ends with the group call's owner, which carries the transfer's result.
+    const result = 'transfer' in closed ? closed.transfer : closed;
     return { workflowId, p2pCallId, status: 'completed', result };
   } catch (error) {
     if (!(error instanceof WorkflowFailedError)) {
@@ -238,6 +258,16 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       temporal: devServer,
       worker: false,
       workflowBundlePath: bundle.path,
+      // Call ownership (issue 10): hold each group call to its end, with short keep-alive intervals.
+      env: {
+        HANDOFF_KEEP_ALIVE_INTERVAL_MS: String(options.keepAliveMs),
+        ...(options.holdGroupCallSeconds > 0
+          ? {
+              HANDOFF_BOT_LEG_AFTER_TRANSFER: 'stay',
+              HANDOFF_STAY_MAX_DURATION_MS: String(options.holdGroupCallSeconds * 1000),
+            }
+          : {}),
+      },
       simulator: {
         seed: options.seed,
         notifications: {
@@ -416,8 +446,12 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
         : `deadline reached with ${open.size} open`,
     );
 
-    // Late notifications and hang-ups still in the simulator's queue settle before the audit.
-    await Promise.race([sim.whenIdle(), sleep(10_000)]);
+    // Late notifications and hang-ups still in the simulator's queue settle before the audit: up to
+    // --delay late. A live call reporting to a finished transfer (a lost response's twin) starts a
+    // strayCall owner (issue 10.4), which must have hung it up before Graph is audited.
+    await Promise.race([sim.whenIdle(), sleep(Math.max(10_000, options.delayMs + 15_000))]);
+    const strayOwners = await untilStrayOwnersDone(stack.client, 60_000);
+    if (strayOwners > 0) log(`${strayOwners} stray call owners ran`);
 
     // Temporal's own start and close times, and the phase of anything still running.
     const all = [...outcomes.values()];
@@ -440,6 +474,17 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     const duplicates = findDuplicateSideEffects(sim.requests, calls);
     const orphans = findOrphanedGroupCalls(calls, all);
     const inconsistencies = findInconsistentTransfers(calls, all);
+    // Issue 10: no call without an owner. Owners still running keep their calls.
+    const runningIds = new Set(running.map((item) => item.workflowId.toLowerCase()));
+    const callsWithoutOwner = findCallsWithoutOwner(calls, runningIds);
+    // A call holds up to three intervals without keepAlive (a failed round is retried at the next).
+    const lapsedKeepAlives = findLapsedKeepAlives(
+      calls,
+      sim.requests,
+      new Date(),
+      Math.min(GRAPH_KEEP_ALIVE_LAPSE_MS, 3 * options.keepAliveMs),
+    );
+    const silentCallers = findSilentCallers(calls, all);
     const byStatus = (status: TransferOutcome['status']) =>
       all.filter((outcome) => outcome.status === status);
     const failed = byStatus('failed');
@@ -488,6 +533,12 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     if (orphans.length > 0) problems.push(`${orphans.length} orphaned group calls`);
     if (inconsistencies.length > 0)
       problems.push(`${inconsistencies.length} completed transfers Graph disagrees with`);
+    if (callsWithoutOwner.length > 0)
+      problems.push(`${callsWithoutOwner.length} calls left open with no running owner`);
+    if (lapsedKeepAlives.length > 0)
+      problems.push(`${lapsedKeepAlives.length} calls whose keep-alive lapsed`);
+    if (silentCallers.length > 0)
+      problems.push(`${silentCallers.length} P2P calls left silent after a failed transfer`);
     const unsuccessful = failed.length + byStatus('other').length;
     if (unsuccessful > options.maxFailed)
       problems.push(`${unsuccessful} transfers failed (--max-failed ${options.maxFailed})`);
@@ -512,6 +563,9 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       ),
       orphans,
       inconsistencies,
+      callsWithoutOwner,
+      lapsedKeepAlives,
+      silentCallers,
       running,
       kills,
       killsSkipped,

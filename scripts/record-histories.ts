@@ -74,7 +74,8 @@ import type {
   CallRequest,
   OperationOutcome,
 } from '../src/workflows/bot-call-types.js';
-import { transferWorkflowId } from '../src/workflows/definitions.js';
+import { graphNotificationsSignal, transferWorkflowId } from '../src/workflows/definitions.js';
+import { strayCallWorkflowId } from '../src/workflows/stray-call-definitions.js';
 import { startBotReceiver } from '../test/support/bot-receiver.js';
 
 export const historiesDir = join(projectRoot(), 'test', 'histories');
@@ -117,6 +118,8 @@ export interface RecordingStackOptions {
   /** A prebuilt workflow bundle (`npm run build:workflows`); without it the worker bundles src/workflows. */
   workflowBundlePath?: string;
   report?: (line: string) => void;
+  /** Extra dynamic config for the dev server (the continue-as-new recording lowers the suggestion threshold). */
+  dynamicConfig?: Record<string, string>;
 }
 
 /**
@@ -134,7 +137,10 @@ export async function startRecordingStack(options: RecordingStackOptions = {}): 
   try {
     const dataDir = mkdtempSync(join(tmpdir(), 'handoff-record-'));
     stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const devServer = await startDevServer({ dbFile: join(dataDir, 'temporal.db') });
+    const devServer = await startDevServer({
+      dbFile: join(dataDir, 'temporal.db'),
+      ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
+    });
     stops.push(() => devServer.stop());
     report(`Temporal dev server on ${devServer.address}`);
 
@@ -713,6 +719,163 @@ export async function recordAnsweredElsewhereTransfer(
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Call ownership (issue 10, docs/call-ownership.md): the paths behind its patches and new types.
+
+export const LEAVE_TRANSFER_CALL_ID = 'recorded-leave-transfer';
+export const FAILED_HANG_UP_TRANSFER_CALL_ID = 'recorded-failed-hang-up';
+export const STAY_TRANSFER_CALL_ID = 'recorded-stay-transfer';
+
+/** The seed transfer with today's code: completed, then the bot leaves its own leg (`leave`). */
+export async function recordLeaveTransfer(stack: RecordingStack): Promise<RecordedTransfer> {
+  return recordTransfer(stack, LEAVE_TRANSFER_CALL_ID, 'completed');
+}
+
+/** The invite refused (403), no fallback: the group call and then the P2P call the bot answered are hung up. */
+export async function recordFailedHangUpTransfer(stack: RecordingStack): Promise<RecordedTransfer> {
+  stack.simulator.injectFault({
+    method: 'POST',
+    path: /\/participants\/invite$/,
+    status: 403,
+    code: 'Forbidden',
+  });
+  return recordTransfer(stack, FAILED_HANG_UP_TRANSFER_CALL_ID, 'failed');
+}
+
+/**
+ * A call reporting to a finished transfer (as a lost create-call response's twin does): the
+ * webhook starts a `strayCall` owner, which reads it and hangs it up. Needs the leave transfer.
+ */
+export async function recordStrayCall(stack: RecordingStack): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const transferId = transferWorkflowId(LEAVE_TRANSFER_CALL_ID);
+  const graph = graphClientFor(loadConfig({ PUBLIC_BASE_URL: stack.publicBaseUrl }), stack.simulator);
+  const meeting = recordedMeeting('stray');
+  const stray = await graph.createCall({
+    '@odata.type': '#microsoft.graph.call',
+    callbackUri: callbackUriFor(
+      { publicBaseUrl: stack.publicBaseUrl, callbackSecrets: stack.callbackSecrets },
+      transferId,
+    ),
+    requestedModalities: [],
+    chatInfo: meeting.chatInfo,
+    meetingInfo: { '@odata.type': '#microsoft.graph.organizerMeetingInfo', organizer: meeting.organizer },
+  });
+  const workflowId = strayCallWorkflowId(stray.id!);
+  await stack.simulator.whenIdle();
+  const outcome = await settleWithin(
+    (async () => {
+      for (;;) {
+        try {
+          return await stack.client.workflow.getHandle(workflowId).result();
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          await sleep(100);
+        }
+      }
+    })(),
+    TRANSFER_TIMEOUT_MS,
+  );
+  if (outcome === 'timedOut' || 'error' in outcome || outcome.value.outcome !== 'hungUp') {
+    throw new Error(`stray call owner ${workflowId} did not hang up ${stray.id}: ${JSON.stringify(outcome)}`);
+  }
+  return finishRecording(stack, workflowId, problemsBefore);
+}
+
+/**
+ * `botLegAfterTransfer: stay` (started as the API does, for a call answered elsewhere, so that the
+ * policy is the request's): the transfer continues as new into a `groupCallOwner`, which hangs up
+ * after `stayMaxDurationMs`. Two files: the transfer's run and the owner's.
+ */
+export async function recordStayTransfer(
+  stack: RecordingStack,
+): Promise<{ transfer: RecordedTransfer; owner: RecordedTransfer }> {
+  const problemsBefore = stack.pacingProblems.length;
+  const callId = STAY_TRANSFER_CALL_ID;
+  const otherSystem = await startBotReceiver();
+  try {
+    stack.simulator.placeAnsweredCall({
+      callbackUri: otherSystem.callbackUrl(`/api/calls/${callId}`),
+      callId,
+    });
+    const context = {
+      publicBaseUrl: stack.publicBaseUrl,
+      callbackSecrets: stack.callbackSecrets,
+      botAppId: stack.simulator.botAppId,
+      tenantId: stack.simulator.tenantId,
+      taskQueue: stack.taskQueue,
+    };
+    const request: TransferRequestFields = {
+      callId,
+      invitee: defaultCaller,
+      target: seedMeetingTarget,
+      alreadyAnswered: true,
+      botLegAfterTransfer: 'stay',
+      stayMaxDurationMs: 3_000,
+    };
+    const handle = await stack.client.workflow.start<TransferWorkflow>(
+      TRANSFER_WORKFLOW_TYPE,
+      transferStartOptions(context, request),
+    );
+    const outcome = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
+    if (outcome === 'timedOut' || 'error' in outcome) {
+      throw new Error(`stay transfer ${handle.workflowId} did not end: ${JSON.stringify(outcome)}`);
+    }
+    const owner = await finishRecording(stack, handle.workflowId, problemsBefore);
+    const transferRun = stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+    return { transfer: { workflowId: handle.workflowId, history: await transferRun.fetchHistory() }, owner };
+  } finally {
+    await otherSystem.stop();
+  }
+}
+
+/** Temporal suggests continue-as-new after this many events on the stack that records it. */
+export const CONTINUE_AS_NEW_SUGGESTED_AFTER_EVENTS = '200';
+
+/**
+ * A botCall that continues as new (issue 10.6): joined, then 300 roster updates in 30 signals
+ * (one at a time, each once the workflow settled) until Temporal suggests continue-as-new; the
+ * next run resumes the call and is hung up. Needs a stack started with
+ * `dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AFTER_EVENTS }`.
+ * Two files: the first run (ends ContinuedAsNew) and the resumed run.
+ */
+export async function recordBotCallContinuedAsNew(
+  stack: RecordingStack,
+): Promise<{ first: RecordedTransfer; resumed: RecordedTransfer }> {
+  const problemsBefore = stack.pacingProblems.length;
+  const handle = await startRecordedBotCall(stack, 'recorded-continued', recordedMeeting('continued'));
+  const established = await untilRecordedPhase(stack, handle, 'established');
+  const callId = established.callId!;
+  const firstRunId = (await handle.describe()).runId;
+  for (let update = 0; ; update++) {
+    if ((await handle.describe()).runId !== firstRunId) break;
+    if (update >= 500)
+      throw new Error(`bot call ${handle.workflowId} did not continue as new after ${update} signals`);
+    await handle.signal(graphNotificationsSignal, {
+      receivedAt: new Date(0).toISOString(),
+      notifications: Array.from({ length: 10 }, (_, index) => ({
+        kind: 'participants' as const,
+        changeType: 'updated' as const,
+        callId,
+        resourceUrl: `/communications/calls/${callId}/participants`,
+        participants: [
+          {
+            id: `guest-${(update * 10 + index) % 7}`,
+            info: { identity: { user: { id: `guest-${(update * 10 + index) % 7}` } } },
+          },
+        ],
+      })),
+    });
+    await untilSettled(stack.client, handle.workflowId);
+  }
+  const first = {
+    workflowId: handle.workflowId,
+    history: await stack.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory(),
+  };
+  const resumed = await hangUpAndRecord(stack, handle, problemsBefore);
+  return { first, resumed };
+}
+
 /** Compares a new recording's shape with the file it replaces, for the recorder's report. */
 function compareWithCommitted(path: string, history: History): string {
   let previous: string[];
@@ -733,11 +896,13 @@ function compareWithCommitted(path: string, history: History): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { out: { type: 'string' } },
+    options: { out: { type: 'string' }, only: { type: 'string' } },
     strict: true,
     allowPositionals: false,
   });
   const outDir = values.out !== undefined ? resolve(values.out) : historiesDir;
+  // `--only a,b`: record just these (each file's prerequisites included by the caller).
+  const only = values.only?.split(',').map((name) => name.trim());
   // The worker logs every phase, and the failed transfer at length; the recorder's lines say what matters.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const stack = await startRecordingStack({ report: (line) => console.log(`[record] ${line}`) });
@@ -749,7 +914,20 @@ async function main(): Promise<void> {
       ['bot-call-invite', () => recordBotCallInvite(stack)],
       ['bot-call-transfer-in', () => recordBotCallTransferIn(stack)],
       ['bot-call-guest-lobby', () => recordBotCallGuestLobby(stack)],
+      ['transfer-leave', () => recordLeaveTransfer(stack)],
+      ['transfer-failed-hang-up-caller', () => recordFailedHangUpTransfer(stack)],
+      // After transfer-leave: it reports to that finished transfer.
+      ['stray-call', () => recordStrayCall(stack)],
     ];
+    let stay: Promise<{ transfer: RecordedTransfer; owner: RecordedTransfer }> | undefined;
+    const recordStay = () => {
+      stay ??= recordStayTransfer(stack);
+      return stay;
+    };
+    recordings.push(
+      ['transfer-stay', async () => (await recordStay()).transfer],
+      ['group-call-owner', async () => (await recordStay()).owner],
+    );
     // The move is recorded once and gives two files: the target's and the source's history.
     let move: Promise<{ target: RecordedTransfer; source: RecordedTransfer }> | undefined;
     const recordMove = () => {
@@ -760,7 +938,8 @@ async function main(): Promise<void> {
       ['bot-call-move', async () => (await recordMove()).target],
       ['bot-call-move-source', async () => (await recordMove()).source],
     );
-    for (const [name, record] of recordings) {
+
+    for (const [name, record] of recordings.filter(([name]) => !only || only.includes(name))) {
       const { workflowId, history } = await record();
       const comparison = compareWithCommitted(join(outDir, `${name}.json`), history);
       const path = writeHistoryFile(outDir, name, history);
@@ -770,6 +949,32 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack.stop();
+  }
+  // Continue-as-new needs a server that suggests it soon: a stack of its own.
+  const continued = ['bot-call-continued-as-new', 'bot-call-resumed'].filter(
+    (name) => !only || only.includes(name),
+  );
+  if (continued.length > 0) {
+    const canStack = await startRecordingStack({
+      report: (line) => console.log(`[record] ${line}`),
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AFTER_EVENTS },
+    });
+    try {
+      const { first, resumed } = await recordBotCallContinuedAsNew(canStack);
+      for (const [name, { workflowId, history }] of [
+        ['bot-call-continued-as-new', first],
+        ['bot-call-resumed', resumed],
+      ] as const) {
+        if (!continued.includes(name)) continue;
+        const comparison = compareWithCommitted(join(outDir, `${name}.json`), history);
+        const path = writeHistoryFile(outDir, name, history);
+        console.log(
+          `[record] ${relative(process.cwd(), path)}: workflow ${workflowId}, ${history.events?.length ?? 0} events, ${comparison}`,
+        );
+      }
+    } finally {
+      await canStack.stop();
+    }
   }
 }
 

@@ -50,7 +50,12 @@ const historiesDir = fileURLToPath(new URL('./histories/', import.meta.url));
 // Every workflow type with committed histories, each sending another first Graph request.
 const reorderedWorkflowsPath = fileURLToPath(new URL('./support/workflows/reordered.ts', import.meta.url));
 /** The first activity each workflow of reordered.ts schedules. */
-const reorderedFirstActivity: Record<string, string> = { transferCall: 'createCall', botCall: 'getCall' };
+const reorderedFirstActivity: Record<string, string> = {
+  transferCall: 'createCall',
+  botCall: 'getCall',
+  strayCall: 'hangUp',
+  groupCallOwner: 'getCall',
+};
 // Read while collecting tests: a file that is not a history fails the whole file, naming it.
 const committed = readHistoryDir(historiesDir);
 
@@ -145,6 +150,63 @@ describe('the committed histories in test/histories', () => {
       });
       expect({ name, updates }).toEqual({ name, updates: update ? [update] : [] });
     }
+  });
+
+  it('include every call-ownership path (issue 10): leave, the caller hung up after a failure, a stray call, stay and its owner, a botCall continued as new', () => {
+    const expected: Record<string, { type: string; activities: string[]; last: string }> = {
+      'transfer-leave': {
+        type: 'transferCall',
+        activities: ['answerCall', 'createCall', 'inviteParticipants', 'hangUp'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'transfer-failed-hang-up-caller': {
+        type: 'transferCall',
+        activities: ['answerCall', 'createCall', 'inviteParticipants', 'hangUp', 'hangUp'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED',
+      },
+      'stray-call': {
+        type: 'strayCall',
+        activities: ['getCall', 'hangUp'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'transfer-stay': {
+        type: 'transferCall',
+        activities: ['getCall', 'getCall', 'createCall', 'getCall', 'inviteParticipants', 'getCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+      },
+      'group-call-owner': {
+        type: 'groupCallOwner',
+        activities: ['hangUp'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'bot-call-continued-as-new': {
+        type: 'botCall',
+        activities: ['createCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+      },
+      'bot-call-resumed': {
+        type: 'botCall',
+        activities: ['hangUp'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+    };
+    for (const [name, { type, activities, last }] of Object.entries(expected)) {
+      const history = committedHistory(name);
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      expect({ name, type: started?.workflowType?.name, activities: scheduledActivities(history) }).toEqual({
+        name,
+        type,
+        activities,
+      });
+      expect(eventTypes(history).at(-1), name).toBe(last);
+    }
+    // The patches that guard the new commands are in the histories that took the new paths.
+    const markers = (name: string) =>
+      (committedHistory(name).events ?? []).filter((event) => event.markerRecordedEventAttributes).length;
+    expect(markers('transfer-leave')).toBeGreaterThan(0);
+    expect(markers('transfer-failed-hang-up-caller')).toBeGreaterThan(0);
+    expect(markers('transfer-stay')).toBeGreaterThan(0);
+    expect(markers('bot-call-continued-as-new')).toBeGreaterThan(0);
   });
 
   it('survive a round trip through the JSON form unchanged', () => {

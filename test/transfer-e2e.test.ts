@@ -205,10 +205,16 @@ describe('the seed transfer, end to end', () => {
     ]);
     expect(inviteBody.clientContext).toBe(result.inviteClientContext);
     expect(inviteBody.clientContext.length).toBeLessThanOrEqual(256);
-    // The workflow hung nothing up: Graph ended the P2P call itself.
-    expect(requestsTo(s, 'DELETE', /./)).toEqual([]);
+    // Graph ended the P2P call itself; the workflow hung up only the bot's own leg in the group
+    // call once the caller was in (botLegAfterTransfer `leave`, the default: docs/call-ownership.md).
+    expect(result.botLeg).toBe('left');
+    expect(requestsTo(s, 'DELETE', /./).map((request) => `${request.path} ${request.status}`)).toEqual([
+      `/v1.0/communications/calls/${groupCallId} 204`,
+    ]);
+    const inviteAt = invites[0]!.at.getTime();
+    expect(requestsTo(s, 'DELETE', /./)[0]!.at.getTime()).toBeGreaterThan(inviteAt);
 
-    // Graph's view: the P2P call is gone, the group call holds the caller.
+    // Graph's view: the P2P call is gone, the caller was moved into the group call.
     expect(s.sim.getCall(callId)).toMatchObject({
       state: 'terminated',
       deleted: true,
@@ -218,7 +224,8 @@ describe('the seed transfer, end to end', () => {
     await expect(graph.getCall(callId)).rejects.toSatisfy(
       (error) => error instanceof GraphRequestError && error.status === 404,
     );
-    expect((await graph.getCall(groupCallId)).state).toBe('established');
+    // The simulator ends the whole call when its only bot leaves; Graph would keep it for the others.
+    expect(s.sim.getCall(groupCallId)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
 
     // Every notification reached the webhook and was accepted.
     expect(s.sim.deliveries.length).toBeGreaterThanOrEqual(8);
@@ -228,7 +235,14 @@ describe('the seed transfer, end to end', () => {
     // The query answered while the transfer ran, with the phases in order.
     const phases = [...new Set(snapshots.map((snapshot) => snapshot.phase))];
     expect(phases.filter((phase) => phase !== 'completed').length).toBeGreaterThan(0);
-    const order = ['answering', 'creatingGroupCall', 'inviting', 'awaitingOriginalCallEnd', 'completed'];
+    const order = [
+      'answering',
+      'creatingGroupCall',
+      'inviting',
+      'awaitingOriginalCallEnd',
+      'leavingGroupCall',
+      'completed',
+    ];
     expect(phases.map((phase) => order.indexOf(phase))).toEqual(
       phases.map((phase) => order.indexOf(phase)).sort((a, b) => a - b),
     );
@@ -292,7 +306,10 @@ describe('a create-call response that never arrives', () => {
     const groupCalls = s.sim.calls().filter((call) => call.kind === 'group');
     expect(groupCalls.map((call) => call.id)).toEqual([result.groupCallId]);
     expect(result.outcome).toBe('completed');
-    expect(requestsTo(s, 'DELETE', /./)).toEqual([]);
+    // Only the bot's own leg, after the transfer (botLegAfterTransfer `leave`): no twin to hang up.
+    expect(requestsTo(s, 'DELETE', /./).map((request) => request.path)).toEqual([
+      `/v1.0/communications/calls/${result.groupCallId}`,
+    ]);
 
     const events = await s.history(workflowId);
     const history = describeHistory(events).join('\n');
@@ -372,7 +389,7 @@ describe('notification authentication on a running transfer', () => {
 });
 
 describe('when the transfer cannot complete', () => {
-  it('fails with TransferFailed when Graph refuses the invite, hangs up its group call and leaves the P2P call as it was', async () => {
+  it('fails with TransferFailed when Graph refuses the invite, hangs up its group call and the P2P call it answered', async () => {
     const s = await startStack();
     s.sim.injectFault({ method: 'POST', path: /\/participants\/invite$/, status: 403, code: 'Forbidden' });
     const { callId, workflowId, handle } = await s.placeCall();
@@ -388,12 +405,15 @@ describe('when the transfer cannot complete', () => {
 
     const groupCallId = result.groupCallId!;
     expect(requestsTo(s, 'POST', invitePath).map((request) => request.status)).toEqual([403]);
+    // The group call it created, then the P2P call it answered: the caller is not left in a
+    // silent call (issue 10.3; no fallbackTarget).
     expect(requestsTo(s, 'DELETE', /./).map((request) => `${request.path} ${request.status}`)).toEqual([
       `/v1.0/communications/calls/${groupCallId} 204`,
+      `/v1.0/communications/calls/${callId} 204`,
     ]);
+    expect(result.p2pCallHungUp).toBe(true);
     expect(s.sim.getCall(groupCallId)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
-    // The caller is still on the P2P call: nothing touched it after the answer.
-    expect(s.sim.getCall(callId)).toMatchObject({ state: 'established', deleted: false });
+    expect(s.sim.getCall(callId)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
     expect(s.sim.getCall(callId)?.replacedBy).toBeUndefined();
 
     const description = await handle.describe();
@@ -468,11 +488,13 @@ describe('when the transfer cannot complete', () => {
 
     expect(await failureOf(s, workflowId)).toBeInstanceOf(CancelledFailure);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
+    // Cancelled: the group call, then the P2P call the bot answered (nobody is left in silence).
     expect(requestsTo(s, 'DELETE', /./).map((request) => `${request.path} ${request.status}`)).toEqual([
       `/v1.0/communications/calls/${groupCallId} 204`,
+      `/v1.0/communications/calls/${callId} 204`,
     ]);
     expect(s.sim.getCall(groupCallId)?.deleted).toBe(true);
-    expect(s.sim.getCall(callId)).toMatchObject({ state: 'established', deleted: false });
+    expect(s.sim.getCall(callId)).toMatchObject({ deleted: true });
     // Graph refused the only invite: the caller was never moved.
     expect(requestsTo(s, 'POST', invitePath).map((request) => request.status)).toEqual([503]);
 

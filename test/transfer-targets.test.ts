@@ -40,8 +40,10 @@ describe('transfer targets', () => {
       passcode: 'psw123',
     });
     const result = (await stack.handle(workflowId).result()) as TransferResult;
-    expect(result.outcome).toBe('completed');
-    expect(stack.sim.getCall(result.groupCallId!)?.state).toBe('established');
+    expect(result).toMatchObject({ outcome: 'completed', botLeg: 'left' });
+    // The caller went into the meeting's call, which the bot then left (`leave`, the default).
+    expect(stack.sim.getCall(result.p2pCallId)?.replacedBy?.callId).toBe(result.groupCallId);
+    expect(stack.sim.getCall(result.groupCallId!)?.flow).toBe('meeting');
   });
 
   it('creates a new group call ringing several users, without media', async () => {
@@ -56,7 +58,8 @@ describe('transfer targets', () => {
     expect(result.outcome).toBe('completed');
     const group = stack.sim.getCall(result.groupCallId!);
     expect(group?.flow).toBe('groupCall');
-    expect(group?.state).toBe('established');
+    expect(stack.sim.getCall(result.p2pCallId)?.replacedBy?.callId).toBe(result.groupCallId);
+    expect(result.botLeg).toBe('left');
     const body = createdCallBody(result.groupCallId!);
     expect(body).toMatchObject({ requestedModalities: [] });
     expect(body).not.toHaveProperty('mediaConfig');

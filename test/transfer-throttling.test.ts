@@ -119,11 +119,16 @@ describe('Graph throttles 30% of requests with 429 or 503 and Retry-After 1', ()
           workflowId: run.workflowId,
           outcome: 'completed',
         });
-        // One group call, which holds the caller; nothing hung up.
+        // One group call, which took the caller; nothing hung up but the bot's own leg in it once
+        // the caller was in (botLegAfterTransfer `leave`, the default).
         expect(run.calls.filter((call) => call.kind === 'group').map((call) => call.id)).toEqual([
           result?.groupCallId,
         ]);
-        expect(run.requests.filter((request) => request.method === 'DELETE')).toEqual([]);
+        expect(
+          run.requests
+            .filter((request) => request.method === 'DELETE' && request.status < 400)
+            .map((request) => request.path),
+        ).toEqual([`/v1.0/communications/calls/${result?.groupCallId}`]);
 
         const attempts = attemptsByRequest(done);
         for (const [what, sent] of attempts) {
@@ -219,18 +224,24 @@ describe('a create call whose response is lost and whose notifications come afte
       groupCalls.find((call) => call.id === result.groupCallId)!.createdAt.getTime(),
     );
 
-    // The workflow hung the orphan up; the group call holding the caller is the one that survives.
+    // The workflow hung the orphan up; the group call that took the caller is the one the bot
+    // stayed in until the caller was in, then left (botLegAfterTransfer `leave`, the default).
     expect(result.orphanedCallsHungUp).toEqual([orphan.id]);
     expect(stack.sim.getCall(orphan.id)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
-    expect(stack.sim.getCall(result.groupCallId!)).toMatchObject({ deleted: false, state: 'established' });
+    expect(stack.sim.getCall(callId)?.replacedBy?.callId).toBe(result.groupCallId);
+    expect(stack.sim.getCall(result.groupCallId!)).toMatchObject({
+      deleted: true,
+      terminationReason: 'AppInitiated',
+    });
     expect(
       stack.sim
         .calls()
         .filter((call) => call.callbackUri === callback && call.kind === 'group' && !call.deleted)
         .map((call) => call.id),
-    ).toEqual([result.groupCallId]);
+    ).toEqual([]);
     // Before hanging the orphan up, the workflow read it to confirm its callbackUri is its own.
     expect(run.requests.map((request) => describeRequest(request, name)).sort()).toEqual([
+      'DELETE /calls/{group} 204',
       'DELETE /calls/{other call 1} 204',
       'GET /calls/{other call 1} 200',
       'POST /calls 201',

@@ -95,7 +95,8 @@ it('completes the transfer exactly once when the worker is killed right after se
     originalCallTerminationReason: 'AppInitiated',
   });
 
-  // Exactly once: one group call, one invite, nothing hung up.
+  // Exactly once: one group call, one invite, nothing hung up but the bot's own leg once the
+  // caller was in (botLegAfterTransfer `leave`, the default).
   expect(requests('POST', /\/communications\/calls$/).map((request) => request.status)).toEqual([201]);
   expect(
     sim
@@ -106,8 +107,10 @@ it('completes the transfer exactly once when the worker is killed right after se
   expect(requests('POST', invitePath).map((request) => request.path)).toEqual([
     `/v1.0/communications/calls/${groupCallId}/participants/invite`,
   ]);
-  expect(requests('DELETE', /./)).toEqual([]);
-  expect(sim.getCall(groupCallId)).toMatchObject({ state: 'established', deleted: false });
+  expect(requests('DELETE', /./).map((request) => request.path)).toEqual([
+    `/v1.0/communications/calls/${groupCallId}`,
+  ]);
+  expect(sim.getCall(groupCallId)).toMatchObject({ deleted: true, terminationReason: 'AppInitiated' });
   expect(sim.getCall(callId)).toMatchObject({ deleted: true, replacedBy: { callId: groupCallId } });
 
   // The kill landed mid-request: the invite attempt timed out, was never sent again, and the

@@ -84,10 +84,11 @@ function ok(status: number): boolean {
   return status >= 200 && status < 300;
 }
 
-/** The workflow a callbackUri `${PUBLIC_BASE_URL}/api/calls/<workflowId>` names. */
+/** The workflow a callbackUri `${PUBLIC_BASE_URL}/api/calls/<workflowId>/<callbackKey>` names. */
 export function workflowIdOfCallback(callbackUri: unknown): string | undefined {
   if (typeof callbackUri !== 'string') return undefined;
-  const match = /\/api\/calls\/([^/?#]+)$/.exec(callbackUri);
+  // `/api/calls/<workflowId>/<callbackKey>` (the key signs the workflow id; docs/security.md).
+  const match = /\/api\/calls\/([^/?#]+)\/[^/?#]+$/.exec(callbackUri);
   return match?.[1] ? decodeURIComponent(match[1]) : undefined;
 }
 
@@ -208,6 +209,10 @@ export function findInconsistentTransfers(
         workflowId,
         problem: `its group call ${result.groupCallId ?? '(none)'} is unknown to Graph`,
       });
+    } else if (result.botLeg === 'left' || result.botLeg === 'stayed') {
+      // The bot left its own leg once the caller was in (botLegAfterTransfer `leave`); the
+      // simulator then ends the whole call, Graph would keep it for the others. `stayed`: its
+      // owner hung up by the time the soak audits. Either way: not a call left open.
     } else if (!isLive(groupCall) || groupCall.state !== 'established') {
       problems.push({
         workflowId,
@@ -228,4 +233,116 @@ export function findInconsistentTransfers(
     }
   }
   return problems;
+}
+
+/** A call Graph still holds that breaks "every call the bot is in has an owner" (issue 10). */
+export interface UnownedCall {
+  callId: string;
+  kind: SimulatedCall['kind'];
+  state: string;
+  workflowId?: string;
+  why: string;
+}
+
+/**
+ * Calls Graph still holds (live) whose callback names a workflow that is no longer running:
+ * nobody keeps them alive, follows them or will hang them up. `running` lists the workflow ids
+ * still running (an owner that continued as new keeps its id).
+ */
+export function findCallsWithoutOwner(
+  calls: readonly SimulatedCall[],
+  running: ReadonlySet<string>,
+): UnownedCall[] {
+  const unowned: UnownedCall[] = [];
+  for (const call of calls) {
+    if (!isLive(call)) continue;
+    const workflowId = workflowIdOfCallback(call.callbackUri);
+    if (!workflowId || running.has(workflowId.toLowerCase())) continue;
+    unowned.push({
+      callId: call.id,
+      kind: call.kind,
+      state: call.state,
+      workflowId,
+      why: `reports to ${workflowId}, which is not running`,
+    });
+  }
+  return unowned;
+}
+
+/**
+ * Calls that went longer than `lapseMs` without a keepAlive Graph accepted while they were ours:
+ * from creation to the first keepAlive, between keepAlives, and from the last one to the call's end
+ * (our hang-up, the invite that replaced it, or `now` for a call still live). Graph ends a call
+ * after 45 minutes without one; with short intervals a lapse shows that keep-alive stopped.
+ */
+export function findLapsedKeepAlives(
+  calls: readonly SimulatedCall[],
+  requests: readonly RequestRecord[],
+  now: Date,
+  lapseMs: number,
+): UnownedCall[] {
+  const lapsed: UnownedCall[] = [];
+  for (const call of calls) {
+    const id = call.id.toLowerCase();
+    const about = requests.filter((request) => request.path.toLowerCase().includes(`/calls/${id}`));
+    const keepAlives = about
+      .filter(
+        (request) => request.method === 'POST' && request.path.endsWith('/keepAlive') && ok(request.status),
+      )
+      .map((request) => request.at.getTime());
+    const hangUp = about.find((request) => request.method === 'DELETE' && ok(request.status))?.at.getTime();
+    const replacedAt = call.replacedBy
+      ? requests
+          .find(
+            (request) =>
+              request.path.endsWith('/participants/invite') &&
+              ok(request.status) &&
+              JSON.stringify(request.body ?? '').includes(call.id),
+          )
+          ?.at.getTime()
+      : undefined;
+    const end = isLive(call) ? now.getTime() : (hangUp ?? replacedAt);
+    const times = [call.createdAt.getTime(), ...keepAlives, ...(end !== undefined ? [end] : [])].sort(
+      (x, y) => x - y,
+    );
+    let longest = 0;
+    for (let index = 1; index < times.length; index++) {
+      longest = Math.max(longest, times[index]! - times[index - 1]!);
+    }
+    if (longest > lapseMs) {
+      lapsed.push({
+        callId: call.id,
+        kind: call.kind,
+        state: call.deleted ? 'deleted' : call.state,
+        why: `${Math.round(longest / 1000)} s without an accepted keepAlive (limit ${Math.round(lapseMs / 1000)} s)`,
+      });
+    }
+  }
+  return lapsed;
+}
+
+/**
+ * P2P calls the bot answered that are still live after their transfer failed: a caller left in a
+ * call with nobody on the other end (issue 10.3).
+ */
+export function findSilentCallers(
+  calls: readonly SimulatedCall[],
+  outcomes: readonly TransferOutcome[],
+): UnownedCall[] {
+  const byId = new Map(calls.map((call) => [call.id.toLowerCase(), call]));
+  return outcomes
+    .filter((outcome) => outcome.status === 'failed' || outcome.status === 'other')
+    .flatMap((outcome) => {
+      const call = byId.get(outcome.p2pCallId.toLowerCase());
+      if (!call || !isLive(call) || call.state === 'incoming') return [];
+      return [
+        {
+          callId: call.id,
+          kind: call.kind,
+          state: call.state,
+          workflowId: outcome.workflowId,
+          why: `transfer ${outcome.workflowId} failed (${outcome.reason ?? 'no reason'}) and left the P2P call ${call.state}`,
+        },
+      ];
+    });
 }

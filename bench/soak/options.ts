@@ -29,6 +29,13 @@ export interface SoakOptions {
   spreadSeconds: number;
   /** How many failed transfers still count as a pass (default 0). */
   maxFailed: number;
+  /**
+   * Seconds the bot holds each group call after its transfer (`botLegAfterTransfer: stay`), so that
+   * transfers run to the end of the group call; 0: the bot leaves at once (the default policy).
+   */
+  holdGroupCallSeconds: number;
+  /** keepAlive interval of every transfer and owner, in ms (HANDOFF_KEEP_ALIVE_INTERVAL_MS). */
+  keepAliveMs: number;
 }
 
 export const usage = `Usage: npm run soak -- [options]
@@ -46,6 +53,10 @@ export const usage = `Usage: npm run soak -- [options]
   --timeout S       seconds for every transfer to close, from the first call placed (default 600)
   --spread S        seconds over which the calls are placed; 0 = all at once (default 5)
   --max-failed N    failed transfers tolerated before the exit code says failure (default 0)
+  --hold-group-call S  the bot stays in each group call S seconds after its transfer (stay), so
+                    transfers run to the end of the group call; 0 = it leaves at once (default 0)
+  --keep-alive MS   keepAlive interval of transfers and owners (default 15 minutes; 2000 with
+                    --hold-group-call)
   --help            this text
 
 Exit code 0 only when every transfer started and closed before the deadline, no more than
@@ -77,6 +88,8 @@ export function parseSoakArgs(argv: string[]): SoakOptions | 'help' {
         timeout: { type: 'string' },
         spread: { type: 'string' },
         'max-failed': { type: 'string' },
+        'hold-group-call': { type: 'string' },
+        'keep-alive': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -113,7 +126,17 @@ export function parseSoakArgs(argv: string[]): SoakOptions | 'help' {
     timeoutSeconds: read('timeout', 600, seconds(10)),
     spreadSeconds: read('spread', 5, seconds(0)),
     maxFailed: read('max-failed', 0, wholeAtLeast(0)),
+    holdGroupCallSeconds: read('hold-group-call', 0, wholeAtLeast(0)),
+    keepAliveMs: 0,
   };
+  options.keepAliveMs = read(
+    'keep-alive',
+    options.holdGroupCallSeconds > 0 ? 2_000 : 15 * 60 * 1000,
+    (value) =>
+      Number.isInteger(value) && value >= 1_000 && value <= 1_800_000
+        ? undefined
+        : 'must be 1000..1800000 ms',
+  );
   if (problems.length > 0) throw new SoakUsageError(`${problems.join('\n')}\n\n${usage}`);
   return options;
 }

@@ -1,6 +1,12 @@
 /** The soak's numbers and the text it prints. Pure: everything comes in as data. */
 import type { DeliveryRecord, DroppedNotification, RequestRecord } from '../../src/simulator/index.js';
-import type { DuplicateSideEffect, Inconsistency, OrphanedGroupCall, TransferOutcome } from './audit.js';
+import type {
+  DuplicateSideEffect,
+  Inconsistency,
+  OrphanedGroupCall,
+  TransferOutcome,
+  UnownedCall,
+} from './audit.js';
 import type { HistoryFallout } from './histories.js';
 import type { UsageReport } from './monitor.js';
 import type { SoakOptions } from './options.js';
@@ -41,6 +47,12 @@ export interface SoakSummary {
   duplicateDetails: string[];
   orphans: OrphanedGroupCall[];
   inconsistencies: Inconsistency[];
+  /** Issue 10: live calls reporting to no running workflow. */
+  callsWithoutOwner: UnownedCall[];
+  /** Issue 10: live established calls whose keep-alive lapsed (Graph's 45 minutes). */
+  lapsedKeepAlives: UnownedCall[];
+  /** Issue 10.3: P2P calls left live after their transfer failed. */
+  silentCallers: UnownedCall[];
   running: Array<{ workflowId: string; phase?: string }>;
   kills: WorkerKill[];
   killsSkipped: number;
@@ -317,6 +329,14 @@ export function formatSummary(summary: SoakSummary): string {
   add(`completed transfers Graph disagrees with: ${summary.inconsistencies.length}`);
   for (const problem of summary.inconsistencies.slice(0, 20))
     add(`  ${problem.workflowId}: ${problem.problem}`);
+  for (const [title, found] of [
+    ['calls left open with no running owner', summary.callsWithoutOwner],
+    ['calls whose keep-alive lapsed', summary.lapsedKeepAlives],
+    ['P2P calls left silent after a failed transfer', summary.silentCallers],
+  ] as const) {
+    add(`${title}: ${found.length}`);
+    for (const call of found.slice(0, 20)) add(`  ${call.callId} (${call.kind}, ${call.state}): ${call.why}`);
+  }
   add();
   add(`worker kills (SIGKILL, then a new worker process):`);
   for (const kill of summary.kills) {

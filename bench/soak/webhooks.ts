@@ -46,6 +46,8 @@ export async function startWebhookReplicas(
         HANDOFF_API_PORT: '0',
         SIMULATOR_URL: stack.sim.url,
       });
+      // Every replica starts transfers with the same call-ownership policy as the first webhook.
+      config.transferPolicy = stack.config.transferPolicy;
       const deps = webhookDepsFor(config, stack.client, { simulator: stack.sim, logger: false });
       const webhook: FastifyInstance = buildWebhookServer(deps);
       await webhook.listen({ host: '127.0.0.1', port });

@@ -36,6 +36,7 @@ export function webhookDepsFor(
     tenantId: config.tenant?.tenantId ?? simulator!.tenantId,
     ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),
     incomingCallPolicy: config.defaultTarget ? { defaultTarget: config.defaultTarget } : {},
+    transferPolicy: config.transferPolicy,
     notificationAuth,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
     ...(config.api.tokens.length > 0 ? { apiToken: config.api.tokens } : {}),

@@ -10,8 +10,12 @@ import {
   CALLING_NOTIFICATION_ISSUERS,
   CALLING_OPENID_CONFIGURATION_URL,
 } from '../webhook/notification-auth.js';
-import { transferTargetSchema } from '../webhook/transfer-request.js';
-import type { TransferTarget } from '../workflows/types.js';
+import {
+  botLegPolicySchema,
+  stayMaxDurationMsSchema,
+  transferTargetSchema,
+} from '../webhook/transfer-request.js';
+import type { TransferPolicy, TransferTarget } from '../workflows/types.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -107,6 +111,8 @@ export interface HandoffConfig {
   logLevel: string;
   /** Workflow code bundled ahead of time; unset, workers bundle the sources at start. */
   workflowBundlePath?: string;
+  /** Call ownership around every transfer (docs/call-ownership.md); a request's own fields win. */
+  transferPolicy: TransferPolicy;
 }
 
 /** The meeting of the seed walkthrough (seed 000/001, step 2): the embedded default target. */
@@ -370,6 +376,49 @@ function readNotificationSettings(read: Reader, tenantMode: boolean): Notificati
   return { callbackSecrets, budgetMs };
 }
 
+/**
+ * Call ownership around transfers (issue 10, docs/call-ownership.md). Defaults: the bot leaves
+ * the group call once the caller is in; no fallback target, so a failed transfer hangs up the
+ * P2P call the bot answered.
+ */
+function readTransferPolicy(read: Reader): TransferPolicy {
+  const botLeg = read.text('HANDOFF_BOT_LEG_AFTER_TRANSFER');
+  let botLegAfterTransfer: TransferPolicy['botLegAfterTransfer'];
+  if (botLeg !== undefined) {
+    const parsed = botLegPolicySchema.safeParse(botLeg);
+    if (parsed.success) botLegAfterTransfer = parsed.data;
+    else read.problems.push(`HANDOFF_BOT_LEG_AFTER_TRANSFER must be 'leave' or 'stay', got "${botLeg}"`);
+  }
+  const maxDuration = read.text('HANDOFF_STAY_MAX_DURATION_MS');
+  let stayMaxDurationMs: number | undefined;
+  if (maxDuration !== undefined) {
+    const parsed = stayMaxDurationMsSchema.safeParse(Number(maxDuration));
+    if (parsed.success && /^\d+$/.test(maxDuration)) stayMaxDurationMs = parsed.data;
+    else
+      read.problems.push(
+        `HANDOFF_STAY_MAX_DURATION_MS must be whole milliseconds from 1000 to 604800000 (7 days), got "${maxDuration}"`,
+      );
+  }
+  const fallbackTarget = read.json('HANDOFF_FALLBACK_TARGET', transferTargetSchema);
+  const interval = read.text('HANDOFF_KEEP_ALIVE_INTERVAL_MS');
+  let keepAliveIntervalMs: number | undefined;
+  if (interval !== undefined) {
+    const value = Number(interval);
+    // Graph ends a call after 45 minutes without keepAlive: an interval must leave room for retries.
+    if (/^\d+$/.test(interval) && value >= 1_000 && value <= 30 * 60 * 1000) keepAliveIntervalMs = value;
+    else
+      read.problems.push(
+        `HANDOFF_KEEP_ALIVE_INTERVAL_MS must be whole milliseconds from 1000 to 1800000 (30 minutes; Graph drops a call after 45 without keepAlive), got "${interval}"`,
+      );
+  }
+  return {
+    ...(keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs } : {}),
+    ...(botLegAfterTransfer ? { botLegAfterTransfer } : {}),
+    ...(stayMaxDurationMs !== undefined ? { stayMaxDurationMs } : {}),
+    ...(fallbackTarget ? { fallbackTarget } : {}),
+  };
+}
+
 /** Reads and checks the configuration; throws ConfigError naming every bad or missing setting. */
 export function loadConfig(env: Env = process.env): HandoffConfig {
   const read = new Reader(env);
@@ -409,6 +458,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     );
   }
   const workflowBundlePath = read.text('HANDOFF_WORKFLOW_BUNDLE');
+  const transferPolicy = readTransferPolicy(read);
 
   const config: HandoffConfig = {
     mode: tenantMode ? 'tenant' : 'embedded',
@@ -444,6 +494,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     },
     logLevel,
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
+    transferPolicy,
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -36,6 +36,11 @@ export interface DevServerOptions {
   log?: (line: string) => void;
   /** How long to wait for the server to accept requests; default 60 s (a busy 2-core machine needs >5 s). */
   startTimeoutMs?: number;
+  /**
+   * Extra dynamic config, e.g. `{ 'limit.historyCount.suggestContinueAsNew': '200' }` for a test
+   * that needs Temporal to suggest continue-as-new soon.
+   */
+  dynamicConfig?: Record<string, string>;
 }
 
 export interface DevServerExit {
@@ -120,6 +125,10 @@ async function startOnce(options: DevServerOptions): Promise<DevServer> {
     '--ui-disable-news-fetch',
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
+    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${value}`,
+    ]),
     ...(namespace === 'default' ? [] : ['--namespace', namespace]),
     ...searchAttributeArgs(searchAttributes),
   ];

@@ -23,8 +23,21 @@ export const HandoffFlow: SearchAttributeKey<'KEYWORD'> = defineSearchAttributeK
   SearchAttributeType.KEYWORD,
 );
 
+/**
+ * Who holds the workflow's calls once the flow is done (issue 10.2, docs/call-ownership.md):
+ * `groupCallOwner` while a transfer with `botLegAfterTransfer: stay` keeps the group call (same
+ * workflow id, continued as new), `strayCall` for a call that reached no owner, `none` once the
+ * owner let go. Operators find every call the bot still holds with
+ * `HandoffCallOwner = "groupCallOwner" AND ExecutionStatus = "Running"`.
+ */
+export const HandoffCallOwner: SearchAttributeKey<'KEYWORD'> = defineSearchAttributeKey(
+  'HandoffCallOwner',
+  SearchAttributeType.KEYWORD,
+);
+
 export const handoffSearchAttributes: readonly SearchAttributeKey<SearchAttributeType>[] = [
   HandoffCallIds,
   HandoffTransferState,
   HandoffFlow,
+  HandoffCallOwner,
 ];

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyServerOptions } from 'fastify';
 import type { MediaInfo } from '../graph/index.js';
-import type { TransferTarget } from '../workflows/types.js';
+import type { TransferPolicy, TransferTarget } from '../workflows/types.js';
 import type { ApiTokens } from './api-token.js';
 import type { WebhookMetrics } from './metrics.js';
 import type { NotificationAuthOptions } from './notification-auth.js';
@@ -31,6 +31,8 @@ export interface WebhookDeps {
   temporalUiUrl?: string;
   namespace: string;
   incomingCallPolicy: IncomingCallPolicy;
+  /** Configured call-ownership policy of every transfer started (a request's own fields win). */
+  transferPolicy?: TransferPolicy;
   notificationAuth: NotificationAuthOptions;
   /** Default 256 KiB. */
   bodyLimitBytes?: number;

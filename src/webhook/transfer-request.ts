@@ -13,7 +13,7 @@ import {
   primaryIdentity,
 } from '../graph/index.js';
 import { bareCallId } from '../workflows/call-id.js';
-import type { TransferTarget, TransferTimeouts } from '../workflows/types.js';
+import type { TransferPolicy, TransferTarget, TransferTimeouts } from '../workflows/types.js';
 import { HttpError } from './errors.js';
 import { isValidWorkflowId } from './workflow-id.js';
 
@@ -100,6 +100,22 @@ export const transferTimeoutsSchema = z.strictObject({
   lobbyMs: timeoutMsSchema.optional(),
 });
 
+// Call ownership around the transfer (issue 10, docs/call-ownership.md): what to do when the
+// target fails, and with the bot's own leg once the caller is in.
+export const botLegPolicySchema = z.enum(['leave', 'stay'], {
+  error:
+    "botLegAfterTransfer must be 'leave' (hang up the bot's leg once the caller is in) or 'stay' (keep it, as the group call's owner)",
+});
+export const stayMaxDurationMsSchema = z
+  .int()
+  .min(1_000)
+  .max(7 * 24 * 60 * 60 * 1000);
+const transferPolicyFields = {
+  fallbackTarget: transferTargetSchema.optional(),
+  botLegAfterTransfer: botLegPolicySchema.optional(),
+  stayMaxDurationMs: stayMaxDurationMsSchema.optional(),
+};
+
 export const transferRequestSchema = z.strictObject({
   callId: z
     .string({ error: 'callId is required: the id of the P2P call to transfer' })
@@ -114,9 +130,10 @@ export const transferRequestSchema = z.strictObject({
   timeouts: transferTimeoutsSchema.optional(),
   preFetchMedia: z.array(mediaInfoSchema).max(20).optional(),
   alreadyAnswered: z.boolean().optional(),
+  ...transferPolicyFields,
 });
 
-export interface TransferRequest {
+export interface TransferRequest extends TransferPolicy {
   callId: string;
   target: TransferTarget;
   invitee: IdentitySet;

@@ -9,7 +9,7 @@ import { describeIdentity, type IdentitySet, type MediaInfo } from '../graph/ind
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
 import { transferWorkflowId } from '../workflows/definitions.js';
 import type { transferCall } from '../workflows/transfer.js';
-import type { TransferInput, TransferTarget, TransferTimeouts } from '../workflows/types.js';
+import type { TransferInput, TransferPolicy, TransferTarget, TransferTimeouts } from '../workflows/types.js';
 import { callbackUriFor } from './callback-binding.js';
 import type { WebhookDeps } from './deps.js';
 
@@ -17,7 +17,7 @@ import type { WebhookDeps } from './deps.js';
 export const TRANSFER_WORKFLOW_TYPE = 'transferCall';
 export type TransferWorkflow = typeof transferCall;
 
-export interface TransferRequestFields {
+export interface TransferRequestFields extends TransferPolicy {
   callId: string;
   invitee: IdentitySet;
   target: TransferTarget;
@@ -28,7 +28,7 @@ export interface TransferRequestFields {
 
 type StartContext = Pick<
   WebhookDeps,
-  'publicBaseUrl' | 'callbackSecrets' | 'botAppId' | 'tenantId' | 'taskQueue'
+  'publicBaseUrl' | 'callbackSecrets' | 'botAppId' | 'tenantId' | 'taskQueue' | 'transferPolicy'
 >;
 
 /** Every callbackUri Handoff gives Graph is built here: signed for the workflow it names. */
@@ -46,6 +46,21 @@ export function transferInputFor(context: StartContext, request: TransferRequest
     ...(request.preFetchMedia?.length ? { preFetchMedia: request.preFetchMedia } : {}),
     ...(request.timeouts ? { timeouts: request.timeouts } : {}),
     ...(request.alreadyAnswered ? { alreadyAnswered: true } : {}),
+    ...transferPolicyFor(context.transferPolicy, request),
+  };
+}
+
+/** The transfer's own policy fields, else the configured ones (HANDOFF_* settings). */
+function transferPolicyFor(configured: TransferPolicy | undefined, request: TransferPolicy): TransferPolicy {
+  const fallbackTarget = request.fallbackTarget ?? configured?.fallbackTarget;
+  const botLegAfterTransfer = request.botLegAfterTransfer ?? configured?.botLegAfterTransfer;
+  const stayMaxDurationMs = request.stayMaxDurationMs ?? configured?.stayMaxDurationMs;
+  const keepAliveIntervalMs = configured?.keepAliveIntervalMs;
+  return {
+    ...(keepAliveIntervalMs !== undefined ? { keepAliveIntervalMs } : {}),
+    ...(fallbackTarget ? { fallbackTarget } : {}),
+    ...(botLegAfterTransfer ? { botLegAfterTransfer } : {}),
+    ...(stayMaxDurationMs !== undefined ? { stayMaxDurationMs } : {}),
   };
 }
 

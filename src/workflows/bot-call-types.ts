@@ -83,6 +83,29 @@ export interface BotCallInput {
   timeouts?: Partial<BotCallTimeouts>;
   /** How often to send keepAlive for the call; default 15 minutes. */
   keepAliveIntervalMs?: number;
+  /**
+   * Set by the workflow itself when it continues as new (issue 10.6): the call it already holds
+   * and what it knew of it. A run with `resume` does not create the call again.
+   */
+  resume?: BotCallResume;
+}
+
+/** What a botCall carries across continue-as-new. Plain JSON. */
+export interface BotCallResume {
+  callId: string;
+  result: BotCallResult;
+  replacedCallIds: string[];
+  /** The held call's roster as the reducer had it (only what was seen: joined, lobby, removed). */
+  roster: Array<{
+    participantId?: string;
+    identity: IdentitySet;
+    joined: boolean;
+    seenInLobby: boolean;
+    removed: boolean;
+  }>;
+  notificationsSeen: number;
+  /** How many times the call's owner continued as new. */
+  generation: number;
 }
 
 export type BotCallPhase =

@@ -15,7 +15,9 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
+  ContinueAsNew,
   condition,
+  continueAsNew,
   isCancellation,
   log,
   patched,
@@ -23,8 +25,9 @@ import {
   setHandler,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
-import type { IdentitySet, InviteParticipantsRequest } from '../graph/index.js';
+import type { IdentitySet, InviteParticipantsRequest, Participant } from '../graph/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
 import {
   BOT_CALL_FAILED,
@@ -39,6 +42,7 @@ import {
   type BotCallInput,
   type BotCallPhase,
   type BotCallResult,
+  type BotCallResume,
   type BotCallSnapshot,
   type BotCallTimeouts,
   defaultBotCallTimeouts,
@@ -56,6 +60,7 @@ import {
 } from './bot-call-validation.js';
 import { type CallSession, openCallSession } from './call-session.js';
 import {
+  applyNotification,
   findInRoster,
   findOperation,
   hasEnded,
@@ -91,8 +96,19 @@ const TERMINATION_REASON_WAIT_MS = 5_000;
 /** How many times transferIntoCall reads the replaced call within originalCallEndedMs. */
 const REPLACED_CALL_READS = 5;
 
+/**
+ * A long call continues as new when Temporal suggests it (issue 10.6), carrying what it knows
+ * (BotCallInput.resume). Workflows that started before this never did (replay).
+ */
+export const BOT_CALL_CONTINUE_AS_NEW_PATCH = 'bot-call-continue-as-new';
+
 export async function botCall(input: BotCallInput): Promise<BotCallResult> {
-  const result: BotCallResult = { outcome: 'ended', operations: [], timings: { startedAt: Date.now() } };
+  const resume = input.resume;
+  const result: BotCallResult = resume?.result ?? {
+    outcome: 'ended',
+    operations: [],
+    timings: { startedAt: Date.now() },
+  };
   let phase: BotCallPhase = 'creating';
   /** The call this workflow holds, once it is established. */
   let heldCallId: string | undefined;
@@ -102,8 +118,10 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
   /** Updates accepted and not finished: clientContext → what it does, for the UI. */
   const inFlight = new Map<string, string>();
   /** P2P calls transferred in: their roster may be reported to us (seed 003, example 3). */
-  const replacedCallIds: string[] = [];
+  const replacedCallIds: string[] = [...(resume?.replacedCallIds ?? [])];
   let phaseDetails = '';
+  /** Continuing as new: no new update is accepted, the ones accepted finish first. */
+  let continuing = false;
 
   function refreshDetails(): void {
     const lines = [`**${phase}**: ${phaseDetails}`];
@@ -179,7 +197,7 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
     requestKind: input.request.kind,
     phase,
     ...(heldCallId ? { callId: heldCallId } : {}),
-    closing: closing || hangUpRequested || callEnded(),
+    closing: closing || continuing || hangUpRequested || callEnded(),
     usedClientContexts: [
       ...inFlight.keys(),
       ...result.operations.map((operation) => operation.clientContext),
@@ -243,29 +261,71 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
     },
   );
 
+  if (resume) restoreCall(resume);
+
   try {
-    const joined = await joining.run(() =>
-      createOrJoinCall(session, {
-        request: input.request,
-        callbackUri: input.callbackUri,
-        botAppId: input.botAppId,
-        ...(input.tenantId ? { tenantId: input.tenantId } : {}),
-        timeouts,
-        claimedCallIds: () => replacedCallIds,
-        onStep: (step, { callId, description }) => {
-          if (callId) result.callId = callId;
-          enterPhase(step, description);
-          if (step === 'establishing' && hangUpRequested) joining.cancel();
-        },
-      }),
-    );
+    const joined = resume
+      ? { callId: resume.callId }
+      : await joining.run(() =>
+          createOrJoinCall(session, {
+            request: input.request,
+            callbackUri: input.callbackUri,
+            botAppId: input.botAppId,
+            ...(input.tenantId ? { tenantId: input.tenantId } : {}),
+            timeouts,
+            claimedCallIds: () => replacedCallIds,
+            onStep: (step, { callId, description }) => {
+              if (callId) result.callId = callId;
+              enterPhase(step, description);
+              if (step === 'establishing' && hangUpRequested) joining.cancel();
+            },
+          }),
+        );
     heldCallId = joined.callId;
     result.callId = joined.callId;
-    if (joined.admittedFromLobby !== undefined) result.admittedFromLobby = joined.admittedFromLobby;
-    result.timings.establishedAt = Date.now();
+    if ('admittedFromLobby' in joined && joined.admittedFromLobby !== undefined) {
+      result.admittedFromLobby = joined.admittedFromLobby;
+    }
+    if (!resume) result.timings.establishedAt = Date.now();
     enterPhase('established', `holding call ${joined.callId}: ${describeCallRequest(input.request)}`);
 
-    await condition(() => hangUpRequested || callEnded());
+    let continueDeclined = false;
+    const continueSuggested = () =>
+      !continueDeclined && inFlight.size === 0 && workflowInfo().continueAsNewSuggested;
+    for (;;) {
+      await condition(() => hangUpRequested || callEnded() || continueSuggested());
+      if (hangUpRequested || callEnded()) break;
+      if (!patched(BOT_CALL_CONTINUE_AS_NEW_PATCH)) {
+        continueDeclined = true;
+        continue;
+      }
+      continuing = true;
+      await condition(allHandlersFinished);
+      if (hangUpRequested || callEnded()) break;
+      await session.close();
+      log.info('bot call continues as new', {
+        callId: joined.callId,
+        generation: (resume?.generation ?? 0) + 1,
+      });
+      const seen = snapshot();
+      await continueAsNew<typeof botCall>({
+        ...input,
+        resume: {
+          callId: joined.callId,
+          result,
+          replacedCallIds,
+          roster: seen.roster.map((party) => ({
+            participantId: party.id,
+            identity: party.identity,
+            joined: party.joined,
+            seenInLobby: party.inLobby,
+            removed: party.removed,
+          })),
+          notificationsSeen: seen.notificationsSeen,
+          generation: (resume?.generation ?? 0) + 1,
+        },
+      });
+    }
     closing = true;
     const callId = joined.callId;
     if (callEnded()) {
@@ -289,6 +349,7 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
     enterPhase('ended', `call ${callId} ended (${result.reason})`);
     return result;
   } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
     closing = true;
     const cancelled = isCancellation(error);
     const workflowCancelled = CancellationScope.current().consideredCancelled;
@@ -466,6 +527,41 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
         summary: `wait for call ${replacedCallId} to end`,
       });
     }
+  }
+
+  /**
+   * A run that continued as new: the call it holds is established, and its roster is what the
+   * previous run had seen, fed to the reducer as the roster notifications it was made of.
+   */
+  function restoreCall(from: BotCallResume): void {
+    session.hold(from.callId);
+    session.hangUpUnclaimedCalls(() => [from.callId, ...replacedCallIds], input.callbackUri);
+    recordCallRead(session.calls, from.callId, { gone: false, state: 'established' });
+    const report = (participants: Participant[]) =>
+      applyNotification(session.calls, {
+        kind: 'participants',
+        changeType: 'updated',
+        callId: from.callId,
+        resourceUrl: `/communications/calls/${from.callId}/participants`,
+        participants,
+      });
+    const participant = (party: BotCallResume['roster'][number], flags: Partial<Participant>): Participant =>
+      ({
+        ...(party.participantId ? { id: party.participantId } : {}),
+        info: { identity: party.identity },
+        ...flags,
+      }) as Participant;
+    report(
+      from.roster
+        .filter((party) => party.seenInLobby)
+        .map((party) => participant(party, { isInLobby: true })),
+    );
+    report(from.roster.filter((party) => party.joined).map((party) => participant(party, {})));
+    report(
+      from.roster
+        .filter((party) => party.removed)
+        .map((party) => participant(party, { removedState: { reason: 'removed' } } as Partial<Participant>)),
+    );
   }
 
   function snapshot(): BotCallSnapshot {

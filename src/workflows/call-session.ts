@@ -30,7 +30,7 @@ import {
 } from './call-state.js';
 import { isOwnCallbackUri } from './callback-uri.js';
 import { graphNotificationsSignal, type NotificationDelivery } from './definitions.js';
-import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
+import { reasonOf, retriedGraph, retriedGraphOptions } from './graph-requests.js';
 
 /**
  * Graph ends a call that has not had a keepAlive for 45 minutes and asks for one every 15 to 45
@@ -52,11 +52,29 @@ export const CLOSE_AFTER_KEEP_ALIVE_PATCH = 'close-after-keep-alive';
  */
 export const CONFIRM_OWN_CALLS_PATCH = 'confirm-own-calls';
 
+/**
+ * A keep-alive round that fails (403, 5xx past the activity's retries, a token outage, a timeout)
+ * is logged and tried again at the next interval: only a 404 (the call is gone) or the end of the
+ * call stops keep-alive for it (issue 10.1). Workflows that started before this stopped keep-alive
+ * for good at the first failed round (replay).
+ */
+export const KEEP_ALIVE_SURVIVES_FAILURE_PATCH = 'keep-alive-survives-failure';
+
 /** A step of a call flow that cannot complete. Flows turn it into their own failure. */
 export class CallStepFailed extends Error {}
 
+/** A keep-alive round that failed and will be tried again at the next interval. */
+export interface KeepAliveFailure {
+  callId: string;
+  /** Workflow clock, ms since the Unix epoch. */
+  at: number;
+  reason: string;
+}
+
 export interface CallSessionOptions {
   keepAliveIntervalMs?: number;
+  /** Told of each notification once the reducer has it (a call's owner follows who is present). */
+  onNotification?: (notification: GraphNotification) => void;
 }
 
 export interface CallSession {
@@ -100,6 +118,8 @@ export interface CallSession {
   confirmOwnCall(callId: string, callbackUri: string, what: string): Promise<boolean>;
   /** Calls hung up by `hangUpUnclaimedCalls`. */
   readonly orphansHungUp: string[];
+  /** Keep-alive rounds that failed (each retried at the next interval). */
+  readonly keepAliveFailures: readonly KeepAliveFailure[];
   /** Calls reporting to this workflow that `claimed` does not list. */
   unclaimedCallIds(claimed: string[]): string[];
   /** Stops keep-alive and orphan clean-up, after letting a hang-up in flight finish. */
@@ -129,6 +149,7 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
   const foreignCalls = new Set<string>();
   let orphanHangUpsInFlight = 0;
   let keepAlivesInFlight = 0;
+  const keepAliveFailures: KeepAliveFailure[] = [];
   const background = new CancellationScope();
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS;
 
@@ -136,6 +157,7 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
     for (const notification of notificationsOf(delivery)) {
       try {
         applyNotification(calls, notification);
+        options.onNotification?.(notification);
       } catch (error) {
         // A signal handler that throws fails the workflow task, and every retry replays the same
         // signal: one malformed notification would wedge the workflow for good (issue 9, item 4).
@@ -196,6 +218,14 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
             [callId],
           );
           if (answer.gone) recordCallRead(calls, callId, { gone: true });
+        } catch (error) {
+          if (isCancellation(error) || !patched(KEEP_ALIVE_SURVIVES_FAILURE_PATCH)) throw error;
+          keepAliveFailures.push({ callId, at: Date.now(), reason: reasonOf(error) });
+          log.warn('keep-alive failed; trying again at the next interval', {
+            callId,
+            intervalMs: keepAliveIntervalMs,
+            error: reasonOf(error),
+          });
         } finally {
           keepAlivesInFlight -= 1;
         }
@@ -214,6 +244,7 @@ export function openCallSession(options: CallSessionOptions = {}): CallSession {
   return {
     calls,
     orphansHungUp,
+    keepAliveFailures,
     call: (callId) => findCall(calls, callId),
     hold: (callId) => {
       held.add(callId);

@@ -9,6 +9,7 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
   isCancellation,
   log,
@@ -18,7 +19,12 @@ import {
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
+import {
+  HandoffCallIds,
+  HandoffCallOwner,
+  HandoffFlow,
+  HandoffTransferState,
+} from '../temporal/search-attributes.js';
 import { type CallSession, CallStepFailed, openCallSession } from './call-session.js';
 import {
   type CallsState,
@@ -40,16 +46,21 @@ import {
   singleAttemptGraph,
   singleAttemptGraphOptions,
 } from './graph-requests.js';
+import { continueAsGroupCallOwner, type GroupCallOwnerInput } from './group-call-owner.js';
 import { callIdFromInput } from './input-call-id.js';
 import { createOrJoinCall } from './join.js';
+import { applyRosterPresence, emptyRosterPresence } from './roster-presence.js';
 import { createSaga } from './saga.js';
 import { callRequestForTarget } from './transfer-target.js';
 import {
+  DEFAULT_BOT_LEG_POLICY,
+  DEFAULT_STAY_MAX_DURATION_MS,
   defaultTransferTimeouts,
   type TransferInput,
   type TransferPhase,
   type TransferResult,
   type TransferSnapshot,
+  type TransferTarget,
   type TransferTimeouts,
 } from './types.js';
 
@@ -65,68 +76,131 @@ export const AWAIT_END_DETAILS_PATCH = 'await-end-details';
 /** How often to read an original call that was answered elsewhere, while waiting for it to end. */
 const ORIGINAL_CALL_POLL_MS = 2_000;
 
+/**
+ * A failed transfer hangs up the P2P call the bot answered, and before that may try
+ * `fallbackTarget` (issue 10.3). Workflows that started before this left the caller in the call.
+ */
+export const HANG_UP_CALLER_AFTER_FAILURE_PATCH = 'hang-up-caller-after-failure';
+
+/** A caller who hung up while the group call was being created is not invited anywhere (issue 10.3). */
+export const STOP_WHEN_CALLER_GONE_PATCH = 'stop-when-caller-gone';
+
+/** After success, the bot's own leg follows `botLegAfterTransfer` (issue 10.2). Before: left held by no one. */
+export const BOT_LEG_POLICY_PATCH = 'bot-leg-policy';
+
+/** `completedUnverified` gets a phase (search attribute) of its own (issue 10.5). */
+export const UNVERIFIED_PHASE_PATCH = 'completed-unverified-phase';
+
+/** How long the bot waits for its own leg's end after hanging it up, before reading it from Graph. */
+const BOT_LEG_ENDED_MS = 10_000;
+
+/** The P2P call ended while the transfer was still preparing: nobody is invited for a caller who is gone. */
+class CallerHungUp extends CallStepFailed {}
+
 export async function transferCall(given: TransferInput): Promise<TransferResult> {
   // Notifications name the bare id; a path given as p2pCallId would never match them.
   const input: TransferInput = { ...given, p2pCallId: callIdFromInput(given.p2pCallId) };
   const timeouts: TransferTimeouts = { ...defaultTransferTimeouts, ...input.timeouts };
-  const session = openCallSession(
-    input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {},
-  );
-  const saga = createSaga();
-  // Date.now() inside a workflow is Temporal's deterministic workflow clock.
+  // Date.now() inside a workflow is Temporal's deterministic workflow clock. Declared before the
+  // session: the first signal (signalWithStart) is handled as soon as the session exists.
   const result: TransferResult = {
-    outcome: 'completed',
+    outcome: 'running',
     p2pCallId: input.p2pCallId,
     inviteeSeenInRoster: false,
-    orphanedCallsHungUp: session.orphansHungUp,
+    orphanedCallsHungUp: [],
     timings: { startedAt: Date.now() },
   };
+  /** Who is in the group call now, for the owner a `stay` hands it to. */
+  let groupCallPresence = emptyRosterPresence();
+  /** The group calls of every attempt, newest last; the one the caller ends in is the last. */
+  const groupCallIds: string[] = [];
+  const session = openCallSession({
+    ...(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {}),
+    onNotification: (notification) => {
+      // The attempt's group call, known as soon as Graph gave its id (before it is established).
+      const groupCallId = result.groupCallId;
+      if (groupCallId) {
+        groupCallPresence = applyRosterPresence(
+          groupCallPresence,
+          notification,
+          [groupCallId, input.p2pCallId],
+          input.botAppId,
+        );
+      }
+    },
+  });
+  let saga = createSaga();
+  result.orphanedCallsHungUp = session.orphansHungUp;
   let phase: TransferPhase = 'answering';
   setHandler(transferStateQuery, (): TransferSnapshot => snapshot(phase, result, session.calls));
+  /** This workflow answered (or tried to answer) the P2P call: the bot's to hang up when the transfer fails. */
+  let p2pAnswered = false;
+  /** Set while a fallback attempt creates its group call: see `claimedFor`. */
+  let fallbackJoining = false;
 
   function enterPhase(next: TransferPhase, details: string): void {
     phase = next;
     upsertSearchAttributes([
       { key: HandoffTransferState, value: next },
-      { key: HandoffCallIds, value: [result.p2pCallId, ...(result.groupCallId ? [result.groupCallId] : [])] },
+      { key: HandoffCallIds, value: [result.p2pCallId, ...groupCallIds] },
       { key: HandoffFlow, value: 'p2p-to-group' },
     ]);
     setCurrentDetails(`**${next}**: ${details}`);
     log.info('transfer phase', { phase: next, details });
   }
 
-  try {
-    enterPhase('answering', `answering P2P call ${input.p2pCallId}`);
-    if (input.alreadyAnswered) {
-      // Answered by another system: the call's notifications go there, so read it instead.
-      const original = await session.read(input.p2pCallId, 'P2P call answered elsewhere');
-      if (!hasReached(original, 'established') || hasEnded(original)) {
-        throw new CallStepFailed(
-          `P2P call ${input.p2pCallId} is not an established call (${original?.state ?? 'unknown'})`,
-        );
-      }
-    } else {
-      await answerOriginalCall(input, session);
-      await session.untilEstablished(input.p2pCallId, 'P2P call', timeouts.callEstablishedMs);
-    }
-    result.timings.p2pEstablishedAt = Date.now();
+  /**
+   * The calls an attempt's join may see reporting here without hanging them up as twins. An
+   * earlier attempt's clean-up must leave alone the call a fallback attempt is creating: until
+   * that attempt knows its call's id, it claims everything.
+   */
+  function claimedFor(attempt: number): () => string[] {
+    return () =>
+      fallbackJoining && attempt < groupCallIds.length
+        ? session.unclaimedCallIds([])
+        : [input.p2pCallId, ...groupCallIds];
+  }
 
-    enterPhase('creatingGroupCall', 'creating the group call without media');
+  /** Whether the caller has left the P2P call; reads it when its notifications go elsewhere. */
+  async function callerGone(why: string): Promise<boolean> {
+    if (input.alreadyAnswered) await session.read(input.p2pCallId, `P2P call (${why})`);
+    return hasEnded(session.call(input.p2pCallId));
+  }
+
+  async function stopIfCallerGone(when: string): Promise<void> {
+    if (!hasEnded(session.call(input.p2pCallId))) {
+      if (!input.alreadyAnswered || !patched(STOP_WHEN_CALLER_GONE_PATCH)) return;
+      if (!(await callerGone(when))) return;
+    } else if (!patched(STOP_WHEN_CALLER_GONE_PATCH)) {
+      return;
+    }
+    result.callerHungUp = true;
+    const reason = session.call(input.p2pCallId)?.terminationReason ?? 'gone';
+    throw new CallerHungUp(
+      `the caller hung up ${when} (P2P call ${input.p2pCallId}: ${reason}); nobody was invited`,
+    );
+  }
+
+  /** Creates the attempt's group call, invites the caller and waits for Graph to end the P2P call. */
+  async function moveCallerInto(target: TransferTarget, attempt: number): Promise<string> {
+    await stopIfCallerGone('before the group call was created');
     // Creates the group call once, adopting the one a lost response created, and hangs up any
     // twin or a call that could not be established (join.ts).
     const { callId: groupCallId } = await createOrJoinCall(session, {
-      request: callRequestForTarget(input.target),
+      request: callRequestForTarget(target),
       callbackUri: input.callbackUri,
       botAppId: input.botAppId,
       ...(input.tenantId ? { tenantId: input.tenantId } : {}),
       timeouts: { establishedMs: timeouts.callEstablishedMs, lobbyMs: timeouts.lobbyMs },
-      claimedCallIds: () => [input.p2pCallId],
+      claimedCallIds: claimedFor(attempt),
       what: 'group call',
       onStep: (_step, { callId, description }) => {
         if (callId) result.groupCallId = callId;
-        setCurrentDetails(`**creatingGroupCall**: ${description}`);
+        setCurrentDetails(`**${phase}**: ${description}`);
       },
     });
+    groupCallIds.push(groupCallId);
+    fallbackJoining = false;
     result.groupCallId = groupCallId;
     saga.add(`hang up group call ${groupCallId}`, () =>
       retriedGraph.hangUp.executeWithOptions(
@@ -135,6 +209,7 @@ export async function transferCall(given: TransferInput): Promise<TransferResult
       ),
     );
     result.timings.groupCallEstablishedAt = Date.now();
+    await stopIfCallerGone('while the group call was being created');
 
     enterPhase(
       'inviting',
@@ -143,6 +218,8 @@ export async function transferCall(given: TransferInput): Promise<TransferResult
     const clientContext = uuid4();
     result.inviteClientContext = clientContext;
     result.timings.inviteSentAt = Date.now();
+    delete result.inviteOperationId;
+    delete result.timings.inviteCompletedAt;
     const operationId = await inviteCaller(input, session, groupCallId, clientContext);
     if (operationId) result.inviteOperationId = operationId;
     const operation = await session.untilOperationDone(
@@ -174,22 +251,150 @@ export async function transferCall(given: TransferInput): Promise<TransferResult
         `the original call ${input.p2pCallId} was still active ${timeouts.originalCallEndedMs} ms after the invite`,
       );
     }
+    return groupCallId;
+  }
+
+  /**
+   * After a failed attempt: whether to try the next target. Only while the caller is still in the
+   * P2P call (the failed attempt's group call is hung up first).
+   */
+  async function tryNextTarget(attempt: number, error: unknown): Promise<boolean> {
+    if (isCancellation(error) || error instanceof CallerHungUp) return false;
+    if (attempt + 1 >= targets.length || !patched(HANG_UP_CALLER_AFTER_FAILURE_PATCH)) return false;
+    const reason = reasonOf(error);
+    result.failedAttempts = [
+      ...(result.failedAttempts ?? []),
+      {
+        targetKind: targets[attempt]!.kind,
+        ...(groupCallIds.length > attempt ? { groupCallId: groupCallIds[attempt]! } : {}),
+        reason,
+      },
+    ];
+    await saga.compensate();
+    saga = createSaga();
+    delete result.groupCallId;
+    groupCallPresence = emptyRosterPresence();
+    if (await callerGone('still there for the fallback?')) return false;
+    enterPhase('tryingFallback', `${reason}; moving the caller to the fallback target instead`);
+    fallbackJoining = true;
+    return true;
+  }
+
+  /**
+   * The transfer failed: the caller must not stay in a call the bot answered with nobody on the
+   * other end (design.md, "Failure and retries"). A call answered elsewhere is not ours to end.
+   */
+  async function hangUpAbandonedCaller(): Promise<void> {
+    if (input.alreadyAnswered || !p2pAnswered || hasEnded(session.call(input.p2pCallId))) return;
+    if (!patched(HANG_UP_CALLER_AFTER_FAILURE_PATCH)) return;
+    try {
+      await CancellationScope.nonCancellable(() =>
+        retriedGraph.hangUp.executeWithOptions(
+          { ...retriedGraphOptions, summary: `hang up P2P call ${input.p2pCallId} (transfer failed)` },
+          [input.p2pCallId],
+        ),
+      );
+      result.p2pCallHungUp = true;
+    } catch (error) {
+      log.error('could not hang up the P2P call after a failed transfer', {
+        callId: input.p2pCallId,
+        error: reasonOf(error),
+      });
+    }
+  }
+
+  /** `stay`: what the group call's owner starts from; continued as new outside the try (not a failure). */
+  let handOver: GroupCallOwnerInput | undefined;
+  const targets: TransferTarget[] = [input.target, ...(input.fallbackTarget ? [input.fallbackTarget] : [])];
+
+  try {
+    enterPhase('answering', `answering P2P call ${input.p2pCallId}`);
+    if (input.alreadyAnswered) {
+      // Answered by another system: the call's notifications go there, so read it instead.
+      const original = await session.read(input.p2pCallId, 'P2P call answered elsewhere');
+      if (!hasReached(original, 'established') || hasEnded(original)) {
+        throw new CallStepFailed(
+          `P2P call ${input.p2pCallId} is not an established call (${original?.state ?? 'unknown'})`,
+        );
+      }
+    } else {
+      // From the first attempt on, the call may be answered: ours to hang up if the transfer fails.
+      p2pAnswered = true;
+      await answerOriginalCall(input, session);
+      await session.untilEstablished(input.p2pCallId, 'P2P call', timeouts.callEstablishedMs);
+    }
+    result.timings.p2pEstablishedAt = Date.now();
+
+    enterPhase('creatingGroupCall', 'creating the group call without media');
+    let groupCallId: string | undefined;
+    for (let attempt = 0; groupCallId === undefined; attempt += 1) {
+      try {
+        groupCallId = await moveCallerInto(targets[attempt]!, attempt);
+        if (attempt > 0) result.fallbackUsed = true;
+      } catch (error) {
+        if (!(await tryNextTarget(attempt, error))) throw error;
+      }
+    }
     result.timings.originalCallEndedAt = Date.now();
     await awaitEndDetails(input, session, groupCallId, timeouts.endDetailsMs);
     const original = session.call(input.p2pCallId);
     if (original?.terminationReason) result.originalCallTerminationReason = original.terminationReason;
     result.inviteeSeenInRoster = inviteeSeen(session.calls, input, groupCallId);
-    await session.close();
-    result.timings.finishedAt = Date.now();
-    enterPhase('completed', `caller moved into group call ${groupCallId}`);
-    return result;
+    const verified = result.timings.inviteCompletedAt !== undefined || result.inviteeSeenInRoster;
+    if (!verified) {
+      result.reason = `P2P call ${input.p2pCallId} ended, but the invite's completion was never reported and the invitee was never seen in the roster of group call ${groupCallId}`;
+    }
+    const botLeg = input.botLegAfterTransfer ?? DEFAULT_BOT_LEG_POLICY;
+    if (botLeg === 'stay' && patched(BOT_LEG_POLICY_PATCH)) {
+      result.outcome = verified ? 'completed' : 'completedUnverified';
+      result.botLeg = 'stayed';
+      result.timings.finishedAt = Date.now();
+      result.keepAliveFailures = session.keepAliveFailures.length;
+      enterPhase(
+        'holdingGroupCall',
+        `caller moved into group call ${groupCallId}; the bot stays as its owner`,
+      );
+      upsertSearchAttributes([{ key: HandoffCallOwner, value: 'groupCallOwner' }]);
+      await session.close();
+      handOver = {
+        groupCallId,
+        callbackUri: input.callbackUri,
+        botAppId: input.botAppId,
+        hangUpAt: Date.now() + (input.stayMaxDurationMs ?? DEFAULT_STAY_MAX_DURATION_MS),
+        ...(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {}),
+        presence: groupCallPresence,
+        transfer: { ...result, orphanedCallsHungUp: [...session.orphansHungUp] },
+      };
+    } else {
+      if (botLeg === 'leave' && patched(BOT_LEG_POLICY_PATCH)) {
+        enterPhase(
+          'leavingGroupCall',
+          `caller moved into group call ${groupCallId}; the bot hangs up its own leg`,
+        );
+        result.botLeg = (await leaveGroupCall(session, groupCallId)) ? 'left' : 'leaveFailed';
+      }
+      await session.close();
+      result.timings.finishedAt = Date.now();
+      result.keepAliveFailures = session.keepAliveFailures.length;
+      result.outcome = verified ? 'completed' : 'completedUnverified';
+      enterPhase(
+        !verified && patched(UNVERIFIED_PHASE_PATCH) ? 'completedUnverified' : 'completed',
+        verified ? `caller moved into group call ${groupCallId}` : (result.reason ?? ''),
+      );
+      return result;
+    }
   } catch (error) {
     const cancelled = isCancellation(error);
     result.outcome = cancelled ? 'cancelled' : 'failed';
     result.reason = cancelled ? 'cancelled by request' : reasonOf(error);
+    if (result.failedAttempts && !cancelled) {
+      result.reason = `${[...result.failedAttempts.map((attempt) => attempt.reason), result.reason].join('; then ')}`;
+    }
     enterPhase(result.outcome, result.reason);
     await saga.compensate();
+    await hangUpAbandonedCaller();
     await session.close();
+    result.keepAliveFailures = session.keepAliveFailures.length;
     result.timings.finishedAt = Date.now();
     if (cancelled) throw error;
     throw ApplicationFailure.create({
@@ -199,6 +404,28 @@ export async function transferCall(given: TransferInput): Promise<TransferResult
       details: [result],
       cause: error instanceof Error ? error : undefined,
     });
+  }
+  // Same workflow id, so the group call's notifications (sent to the callbackUri naming it) reach the owner.
+  return continueAsGroupCallOwner(handOver);
+}
+
+/**
+ * `leave`: the invitee is in (or was given `endDetailsMs` to show up): the bot hangs up its own
+ * leg, and the group call goes on for the others. Waits for the leg's end, so that its last
+ * notifications reach this workflow and not a finished one. Returns whether it ended.
+ */
+async function leaveGroupCall(session: CallSession, groupCallId: string): Promise<boolean> {
+  try {
+    await CancellationScope.nonCancellable(() =>
+      retriedGraph.hangUp.executeWithOptions(
+        { ...retriedGraphOptions, summary: `hang up the bot's leg in group call ${groupCallId}` },
+        [groupCallId],
+      ),
+    );
+    return await session.untilEnded(groupCallId, "the bot's leg in the group call", BOT_LEG_ENDED_MS);
+  } catch (error) {
+    log.error("could not hang up the bot's leg after the transfer", { groupCallId, error: reasonOf(error) });
+    return false;
   }
 }
 

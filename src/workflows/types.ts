@@ -72,6 +72,48 @@ export interface TransferInput {
   timeouts?: Partial<TransferTimeouts>;
   /** How often to send keepAlive for the calls the workflow holds; default 15 minutes. */
   keepAliveIntervalMs?: number;
+  /**
+   * Where to move the caller when the transfer to `target` fails while the caller is still in the
+   * P2P call (issue 10.3). Without one, or when it fails too, the P2P call the bot answered is
+   * hung up: the caller is never left in a silent call.
+   */
+  fallbackTarget?: TransferTarget;
+  /** What the bot's own leg in the group call does after a successful transfer; default `leave`. */
+  botLegAfterTransfer?: BotLegPolicy;
+  /** `stay` only: hang up the bot's leg this long after the transfer at the latest; default 4 hours. */
+  stayMaxDurationMs?: number;
+}
+
+/**
+ * The bot's own leg in the group call once the caller is in (issue 10.2, docs/call-ownership.md):
+ * - `leave`: hang it up once the invitee is in the roster; the group call goes on for the others.
+ * - `stay`: the workflow continues as a `groupCallOwner` (same workflow id, so Graph's
+ *   notifications still reach it) that keeps the call alive, follows the roster and hangs up when
+ *   the bot is the only one left or after `stayMaxDurationMs`.
+ */
+export type BotLegPolicy = 'leave' | 'stay';
+
+export const DEFAULT_BOT_LEG_POLICY: BotLegPolicy = 'leave';
+export const DEFAULT_STAY_MAX_DURATION_MS = 4 * 60 * 60 * 1000;
+
+/**
+ * What happens to the calls around a transfer, per transfer (API fields of the same names) or by
+ * configuration (HANDOFF_BOT_LEG_AFTER_TRANSFER, HANDOFF_STAY_MAX_DURATION_MS,
+ * HANDOFF_FALLBACK_TARGET): a transfer's own fields win.
+ */
+export interface TransferPolicy {
+  fallbackTarget?: TransferTarget;
+  botLegAfterTransfer?: BotLegPolicy;
+  stayMaxDurationMs?: number;
+  /** Configuration only (HANDOFF_KEEP_ALIVE_INTERVAL_MS): how often the transfer and its owner send keepAlive. */
+  keepAliveIntervalMs?: number;
+}
+
+/** A target that was tried and failed before the fallback (or the hang-up) took over. */
+export interface FailedTransferAttempt {
+  targetKind: TransferTarget['kind'];
+  groupCallId?: string;
+  reason: string;
 }
 
 export type TransferPhase =
@@ -79,7 +121,15 @@ export type TransferPhase =
   | 'creatingGroupCall'
   | 'inviting'
   | 'awaitingOriginalCallEnd'
+  /** After a failed attempt: moving the caller to `fallbackTarget`. */
+  | 'tryingFallback'
+  /** The caller is in: the bot hangs up its own leg (`leave`). */
+  | 'leavingGroupCall'
+  /** The caller is in; the workflow continued as the group call's owner (`stay`). */
+  | 'holdingGroupCall'
   | 'completed'
+  /** The P2P call ended, but neither the invite's completion nor the invitee in a roster was seen. */
+  | 'completedUnverified'
   | 'failed'
   | 'cancelled';
 
@@ -95,8 +145,13 @@ export interface TransferTimings {
 }
 
 export interface TransferResult {
-  outcome: 'completed' | 'failed' | 'cancelled';
-  /** Why it did not complete. */
+  /**
+   * `running` until the transfer has finished (snapshots of a running transfer). `completed` only
+   * when the invite completed or the invitee was seen in a roster; `completedUnverified` when the
+   * P2P call ended but neither was seen (`reason` says so).
+   */
+  outcome: 'running' | 'completed' | 'completedUnverified' | 'failed' | 'cancelled';
+  /** Why it did not complete, or why it is unverified. */
   reason?: string;
   p2pCallId: string;
   groupCallId?: string;
@@ -108,6 +163,18 @@ export interface TransferResult {
   /** Extra calls that reported to this workflow (a retried create call's twin) and were hung up. */
   orphanedCallsHungUp: string[];
   timings: TransferTimings;
+  /** Targets tried before the one the caller ended in (or before the P2P call was hung up). */
+  failedAttempts?: FailedTransferAttempt[];
+  /** The caller was moved to `fallbackTarget`. */
+  fallbackUsed?: boolean;
+  /** The caller hung up before the transfer could move them: nobody was invited. */
+  callerHungUp?: boolean;
+  /** The transfer failed and the bot hung up the P2P call it had answered, so the caller is not left in silence. */
+  p2pCallHungUp?: boolean;
+  /** After success: `left` (the bot hung up its leg), `stayed` (an owner holds it), `leaveFailed`. */
+  botLeg?: 'left' | 'stayed' | 'leaveFailed';
+  /** Keep-alive rounds that failed and were retried at the next interval. */
+  keepAliveFailures?: number;
 }
 
 /** What the `transferState` query returns: where the transfer is, and everything it knows. */

@@ -33,6 +33,7 @@ import { DEFAULT_NOTIFICATION_BUDGET_MS, type WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import type { WebhookMetrics } from '../metrics.js';
 import { NotificationAuthError, type NotificationVerifier } from '../notification-auth.js';
+import { ownStrayCalls } from '../stray-calls.js';
 import {
   isWorkflowAlreadyStarted,
   isWorkflowNotFound,
@@ -182,6 +183,8 @@ export async function notificationRoutes(
     notifications: GraphNotification[],
     receivedAt: Date,
     log: FastifyBaseLogger,
+    /** The workflow's callback URL the notifications arrived at; unset on the bot's URL. */
+    callbackUri?: string,
   ): Promise<DeliveryReport> {
     const callIds = [...new Set(notifications.map((notification) => notification.callId))];
     const report = { workflowId, callIds, notifications: notifications.length };
@@ -199,6 +202,9 @@ export async function notificationRoutes(
         { workflowId, callIds, kinds: notifications.map((notification) => notification.kind) },
         'notification for an unknown or finished workflow: acknowledged and dropped',
       );
+      // A live call of ours that no running workflow owns gets one (issue 10.4).
+      if (callbackUri)
+        await ownStrayCalls({ deps, temporalCalls, log }, workflowId, callbackUri, notifications);
       return { ...report, outcome: 'unknownWorkflow' };
     }
   }
@@ -375,8 +381,10 @@ export async function notificationRoutes(
       const workflowId = checkWorkflowId(request.params.workflowId);
       requireJsonBody(request);
       const notifications = parseRoutableBody(request.body);
+      // The URL Graph posted to is the call's callbackUri: a stray call is checked against it.
+      const callbackUri = `${deps.publicBaseUrl.replace(/\/+$/, '')}${request.url.split('?')[0]}`;
       const deliveries = await withinBudget(receivedAt, notifications, [
-        signalWorkflow(workflowId, notifications, receivedAt, request.log),
+        signalWorkflow(workflowId, notifications, receivedAt, request.log, callbackUri),
       ]);
       return reply.code(202).send({ deliveries });
     },

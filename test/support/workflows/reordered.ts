@@ -7,12 +7,16 @@
  *
  * - `transferCall` (transfer-reordered.ts): creates the group call before answering the P2P call.
  * - `botCall`: reads a call before creating its own.
+ * - `strayCall`: hangs the call up before reading it.
+ * - `groupCallOwner`: reads the group call where the real one hangs it up.
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { HandoffFlow, HandoffTransferState } from '../../../src/temporal/search-attributes.js';
 import type { BotCallInput } from '../../../src/workflows/bot-call-types.js';
 import { openCallSession } from '../../../src/workflows/call-session.js';
 import { retriedGraph } from '../../../src/workflows/graph-requests.js';
+import type { GroupCallOwnerInput } from '../../../src/workflows/group-call-owner.js';
+import type { StrayCallInput } from '../../../src/workflows/stray-call-definitions.js';
 
 export { transferCall } from './transfer-reordered.js';
 
@@ -23,4 +27,16 @@ export async function botCall(input: BotCallInput): Promise<void> {
     { key: HandoffTransferState, value: 'creating' },
   ]);
   await retriedGraph.getCall('a call that is not ours yet');
+}
+
+export async function strayCall(input: StrayCallInput): Promise<void> {
+  upsertSearchAttributes([{ key: HandoffFlow, value: 'stray-call' }]);
+  await retriedGraph.hangUp(input.callId);
+}
+
+export async function groupCallOwner(input: GroupCallOwnerInput): Promise<void> {
+  openCallSession(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {});
+  upsertSearchAttributes([{ key: HandoffTransferState, value: 'holdingGroupCall' }]);
+  await sleep(Math.max(1, input.hangUpAt - Date.now()));
+  await retriedGraph.getCall(input.groupCallId);
 }
