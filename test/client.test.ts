@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BOT_CALL_WORKFLOW_TYPE,
   type BotCallStatus,
+  GROUP_CALL_OWNER_WORKFLOW_TYPE,
   HandoffApiError,
   HandoffClient,
   HandoffUnreachableError,
   type OperationOutcome,
+  STRAY_CALL_WORKFLOW_TYPE,
   TRANSFER_FAILED,
   TRANSFER_WORKFLOW_TYPE,
   type TransferStatus,
@@ -212,7 +214,14 @@ describe('handoff/client over HTTP', () => {
 
 describe('handoff/client for direct Temporal use', () => {
   it('names the workflow types the worker registers and the failure type a transfer ends with', () => {
-    expect([TRANSFER_WORKFLOW_TYPE, BOT_CALL_WORKFLOW_TYPE].sort()).toEqual(Object.keys(workflows).sort());
+    expect(
+      [
+        TRANSFER_WORKFLOW_TYPE,
+        BOT_CALL_WORKFLOW_TYPE,
+        GROUP_CALL_OWNER_WORKFLOW_TYPE,
+        STRAY_CALL_WORKFLOW_TYPE,
+      ].sort(),
+    ).toEqual(Object.keys(workflows).sort());
     expect(TRANSFER_WORKFLOW_TYPE).toBe(API_TRANSFER_TYPE);
     expect(TRANSFER_FAILED).toBe(WORKFLOW_TRANSFER_FAILED);
   });

@@ -26,6 +26,7 @@ import {
   type TestWorkflowBundle,
   waitUntil,
 } from './support/handoff-stack.js';
+import { stackCallbackUri } from './support/webhook-fixtures.js';
 
 let dataDir: string;
 let server: DevServer;
@@ -144,7 +145,7 @@ it('botCall continues as new under thousands of roster updates, carrying the ros
           organizer: { user: { id: '5810cede-f3cc-42eb-b2c1-e9bd5d53ec96', displayName: 'Bob' } },
           media: { kind: 'none' },
         },
-        callbackUri: `${stack.webhookUrl}/api/calls/${workflowId}`,
+        callbackUri: stackCallbackUri(stack, workflowId),
         botAppId: stack.sim.botAppId,
         tenantId: stack.sim.tenantId,
       },

@@ -256,7 +256,9 @@ describe('npm run replay arguments', () => {
         workflowIds: [],
       },
     );
-    expect(DEFAULT_REPLAY_QUERY).toBe("WorkflowType IN ('botCall', 'transferCall')");
+    expect(DEFAULT_REPLAY_QUERY).toBe(
+      "WorkflowType IN ('botCall', 'groupCallOwner', 'strayCall', 'transferCall')",
+    );
     const parsed = parseReplayArgs(
       ['--address', '127.0.0.1:7999', '--workflow-id', 'a', '--workflow-id', 'b'],
       {},

@@ -56,7 +56,7 @@ describe('a worker on a cluster without Handoff search attributes', () => {
     const output = refused.output.join('\n');
     expect(output).not.toContain('[handoff-worker] ready');
     expect(output).toContain(
-      `Temporal namespace default at ${server.address} lacks Handoff's search attributes HandoffCallIds, HandoffTransferState, HandoffFlow`,
+      `Temporal namespace default at ${server.address} lacks Handoff's search attributes HandoffCallIds, HandoffTransferState, HandoffFlow, HandoffCallOwner`,
     );
     const commands = output
       .split('\n')
@@ -66,6 +66,7 @@ describe('a worker on a cluster without Handoff search attributes', () => {
       `temporal operator search-attribute create --address ${server.address} --namespace default --name HandoffCallIds --type KeywordList`,
       `temporal operator search-attribute create --address ${server.address} --namespace default --name HandoffTransferState --type Keyword`,
       `temporal operator search-attribute create --address ${server.address} --namespace default --name HandoffFlow --type Keyword`,
+      `temporal operator search-attribute create --address ${server.address} --namespace default --name HandoffCallOwner --type Keyword`,
     ]);
 
     // The commands, verbatim (with the installed CLI), make the cluster fit for Handoff.

@@ -24,10 +24,21 @@ export {
   transferStateQuery,
   transferWorkflowId,
 } from '../workflows/definitions.js';
+export {
+  STRAY_CALL_WORKFLOW_TYPE,
+  type StrayCallInput,
+  type StrayCallResult,
+  strayCallWorkflowId,
+} from '../workflows/stray-call-definitions.js';
 export type * from '../workflows/types.js';
 
 /** The workflow type of a P2P transfer (src/workflows/transfer.ts). */
 export const TRANSFER_WORKFLOW_TYPE = 'transferCall';
+/**
+ * The long-lived owner a transfer with `botLegAfterTransfer: 'stay'` continues as, under the same
+ * workflow id (docs/call-ownership.md); `handle.result()` of such a transfer follows it.
+ */
+export const GROUP_CALL_OWNER_WORKFLOW_TYPE = 'groupCallOwner';
 /** The ApplicationFailure type a failed transfer ends with; its first detail is the TransferResult. */
 export const TRANSFER_FAILED = 'TransferFailed';
 
