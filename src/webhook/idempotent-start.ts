@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { FastifyRequest } from 'fastify';
+import { canonicalJson } from '../workflows/canonical-json.js';
 import { HttpError } from './errors.js';
 import { isWorkflowAlreadyStarted, isWorkflowNotFound, type TemporalCaller } from './temporal-calls.js';
 
@@ -33,18 +34,6 @@ export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
     );
   }
   return header;
-}
-
-/** JSON with object keys sorted, so that `{a,b}` and `{b,a}` are the same request. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, member]) => member !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function requestHashOf(request: unknown): string {

@@ -7,28 +7,13 @@ import { type Client, type WorkflowExecutionDescription, WorkflowFailedError } f
 import { ApplicationFailure } from '@temporalio/common';
 import type { QueryDefinition } from '@temporalio/workflow';
 import type { FastifyBaseLogger } from 'fastify';
+import type { RunStatus } from '../client/types.js';
 import { HandoffTransferState } from '../temporal/search-attributes.js';
 import { HttpError } from './errors.js';
 import type { TemporalCaller } from './temporal-calls.js';
 
-export interface RunStatus<Snapshot, Result> {
-  workflowId: string;
-  runId: string;
-  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, … */
-  status: string;
-  /** The flow's phase: from the live query while running, else from the HandoffTransferState search attribute. */
-  phase?: string;
-  /** The flow's state query answer, while running and a worker answered in time. */
-  snapshot?: Snapshot;
-  /** Why there is no snapshot although the workflow runs (no worker polling, …). */
-  snapshotError?: string;
-  /** The result once it completed; for a failed run, the result its failure carries. */
-  result?: Result;
-  failure?: { message: string; type?: string };
-  startTime: string;
-  closeTime?: string;
-  uiUrl?: string;
-}
+/** The answer's shape is the public contract of the API, declared once for the typed client. */
+export type { RunStatus } from '../client/types.js';
 
 export interface RunStatusOptions<Snapshot> {
   client: Client;

@@ -28,6 +28,7 @@ import type {
   Participant,
   ResultInfo,
 } from '../graph/index.js';
+import { canonicalJson } from './canonical-json.js';
 
 /** Call states by progress. A call never moves to a lower rank; `deleted` is final. */
 export type TrackedCallState = CallState | 'deleted';
@@ -174,18 +175,6 @@ function keyOf(id: string): string {
   return id.toLowerCase();
 }
 
-/** JSON with object keys sorted: equal for deep-equal values, whatever order their keys came in. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, member]) => member !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 /**
  * Of two reports of one value, the one to keep: a value beats none, and between two values the
  * one whose canonical JSON sorts first. Graph does not send two different values for these
@@ -264,7 +253,8 @@ function identityId(identity: IdentitySet | undefined): string | undefined {
   return undefined;
 }
 
-function rosterKey(participant: Participant): string | undefined {
+/** How a participant is keyed in a roster: its participant id, else its identity's id, lower-cased. */
+export function rosterKey(participant: Participant): string | undefined {
   const id = participant.id ?? identityId(participant.info.identity);
   return id?.toLowerCase();
 }

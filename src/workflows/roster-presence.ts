@@ -8,7 +8,8 @@
  * one older than the last applied is ignored. Plain JSON, so that it can be carried across
  * continue-as-new. Workflow-safe: no I/O.
  */
-import type { GraphNotification, IdentitySet, Participant } from '../graph/index.js';
+import type { GraphNotification, Participant } from '../graph/index.js';
+import { rosterKey } from './call-state.js';
 
 /** What the latest reports of one call's roster path say. */
 export interface RosterPath {
@@ -35,25 +36,6 @@ export function emptyRosterPresence(): RosterPresence {
   return { paths: [], bot: [] };
 }
 
-function identityId(identity: IdentitySet | undefined): string | undefined {
-  if (!identity) return undefined;
-  for (const member of [
-    identity.user,
-    identity.application,
-    identity.applicationInstance,
-    identity.phone,
-    identity.guest,
-    identity.device,
-  ]) {
-    if (member?.id) return member.id;
-  }
-  return undefined;
-}
-
-function keyOf(participant: Participant): string | undefined {
-  return (participant.id ?? identityId(participant.info.identity))?.toLowerCase();
-}
-
 function isBot(participant: Participant, botAppId: string): boolean {
   const application = participant.info.identity?.application?.id;
   return typeof application === 'string' && application.toLowerCase() === botAppId.toLowerCase();
@@ -77,7 +59,7 @@ export function applyRosterPresence(
   }
   const bot = new Set(presence.bot);
   for (const participant of notification.participants) {
-    const key = keyOf(participant);
+    const key = rosterKey(participant);
     if (key !== undefined && isBot(participant, botAppId)) bot.add(key);
   }
   const existing = presence.paths.find((path) => path.callId.toLowerCase() === callKey);
@@ -85,7 +67,7 @@ export function applyRosterPresence(
   const inCall = (participant: Participant) => !participant.removedState && !participant.isInLobby;
   let next: RosterPath;
   if (notification.sequenceNumber === undefined) {
-    const present = notification.participants.filter(inCall).map(keyOf);
+    const present = notification.participants.filter(inCall).map(rosterKey);
     next = {
       callId: notification.callId,
       present: sorted(present.filter((key): key is string => key !== undefined)),
@@ -99,7 +81,7 @@ export function applyRosterPresence(
   } else {
     const present = new Set(existing?.present ?? []);
     for (const participant of notification.participants) {
-      const key = keyOf(participant);
+      const key = rosterKey(participant);
       if (key === undefined) continue;
       if (inCall(participant)) present.add(key);
       else present.delete(key);
