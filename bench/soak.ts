@@ -43,6 +43,7 @@ import {
   findLapsedKeepAlives,
   findOrphanedGroupCalls,
   findSilentCallers,
+  isCompensatedTwin,
   type TransferOutcome,
 } from './soak/audit.js';
 import { summarizeHistories } from './soak/histories.js';
@@ -529,7 +530,16 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     const notStarted = byStatus('notStarted');
     if (notStarted.length > 0) problems.push(`${notStarted.length} transfers did not start`);
     if (running.length > 0) problems.push(`${running.length} transfers still running at the deadline`);
-    if (duplicates.length > 0) problems.push(`${duplicates.length} duplicate Graph side effects`);
+    // With lost responses injected, a twin group call that was hung up is the documented price of
+    // not knowing (isCompensatedTwin); every other duplicate is a fault.
+    const compensatedTwins =
+      options.lostResponses > 0
+        ? duplicates.filter((duplicate) =>
+            isCompensatedTwin(duplicate, calls, outcomes.get(duplicate.workflowId)),
+          )
+        : [];
+    const faultyDuplicates = duplicates.length - compensatedTwins.length;
+    if (faultyDuplicates > 0) problems.push(`${faultyDuplicates} duplicate Graph side effects`);
     if (orphans.length > 0) problems.push(`${orphans.length} orphaned group calls`);
     if (inconsistencies.length > 0)
       problems.push(`${inconsistencies.length} completed transfers Graph disagrees with`);
@@ -558,6 +568,7 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       notStartedByReason: groupReasons(notStarted),
       fallout,
       duplicates,
+      compensatedTwins: compensatedTwins.length,
       duplicateDetails: duplicates.map((duplicate) =>
         describeDuplicate(duplicate, calls, outcomes.get(duplicate.workflowId)),
       ),

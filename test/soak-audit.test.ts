@@ -2,9 +2,11 @@
 // owner, keep-alives that lapsed, P2P calls left silent after a failed transfer.
 import { describe, expect, it } from 'vitest';
 import {
+  type DuplicateSideEffect,
   findCallsWithoutOwner,
   findLapsedKeepAlives,
   findSilentCallers,
+  isCompensatedTwin,
   type TransferOutcome,
 } from '../bench/soak/audit.js';
 import type { RequestRecord, SimulatedCall } from '../src/simulator/index.js';
@@ -22,6 +24,38 @@ function call(id: string, fields: Partial<SimulatedCall>): SimulatedCall {
     ...fields,
   } as SimulatedCall;
 }
+
+describe('duplicate create-calls forced by lost responses', () => {
+  const duplicate = (createdCallIds: string[]): DuplicateSideEffect => ({
+    workflowId: 'transfer-x',
+    kind: 'createCall',
+    succeeded: createdCallIds.length,
+    at: createdCallIds.map(() => new Date('2026-01-01T00:00:00Z')),
+    createdCallIds,
+  });
+  const kept = { workflowId: 'transfer-x', result: { groupCallId: 'kept' } } as unknown as TransferOutcome;
+
+  it('are compensated once every twin but the group call the transfer kept has ended', () => {
+    const calls = [call('kept', {}), call('twin', { deleted: true })];
+    expect(isCompensatedTwin(duplicate(['kept', 'twin']), calls, kept)).toBe(true);
+    expect(
+      isCompensatedTwin(
+        duplicate(['kept', 'twin']),
+        [call('kept', {}), call('twin', { state: 'terminated' })],
+        kept,
+      ),
+    ).toBe(true);
+  });
+
+  it('are a fault while a twin is still live, for other side effects, or with no twin at all', () => {
+    expect(isCompensatedTwin(duplicate(['kept', 'twin']), [call('kept', {}), call('twin', {})], kept)).toBe(
+      false,
+    );
+    expect(isCompensatedTwin({ ...duplicate(['kept', 'twin']), kind: 'invite' }, [], kept)).toBe(false);
+    expect(isCompensatedTwin(duplicate(['kept']), [call('kept', {})], kept)).toBe(false);
+    expect(isCompensatedTwin(duplicate(['kept', 'unknown']), [call('kept', {})], kept)).toBe(false);
+  });
+});
 
 describe('the call-ownership audit', () => {
   it('finds live calls whose callback names a workflow that is not running', () => {

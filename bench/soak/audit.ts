@@ -63,6 +63,31 @@ export function describeDuplicate(
   return `${base}; extra group call ${extras.join(', ')}`;
 }
 
+/**
+ * A twin group call that a lost create-call response forced: Graph carried the first request out
+ * but its answer never arrived and its notifications came after the workflow had to retry, so no
+ * client could have known (design.md, "Failure and retries"). It is compensated when every group
+ * call of the duplicate but the one the transfer kept has ended: hung up by the transfer, or by a
+ * stray-call owner once its late notifications came. Only runs that inject lost responses may
+ * excuse a duplicate this way; any other duplicate is a fault.
+ */
+export function isCompensatedTwin(
+  duplicate: DuplicateSideEffect,
+  calls: readonly SimulatedCall[],
+  outcome?: TransferOutcome,
+): boolean {
+  if (duplicate.kind !== 'createCall') return false;
+  const kept = outcome?.result?.groupCallId?.toLowerCase();
+  const extras = duplicate.createdCallIds.filter((id) => id.toLowerCase() !== kept);
+  return (
+    extras.length > 0 &&
+    extras.every((id) => {
+      const call = calls.find((candidate) => candidate.id.toLowerCase() === id.toLowerCase());
+      return call !== undefined && (call.deleted || call.state === 'terminated');
+    })
+  );
+}
+
 export interface OrphanedGroupCall {
   callId: string;
   /** The transfer whose callbackUri the call reports to, if any. */

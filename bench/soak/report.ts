@@ -43,6 +43,8 @@ export interface SoakSummary {
   notStartedByReason: Array<{ reason: string; count: number; example: string }>;
   fallout: HistoryFallout;
   duplicates: DuplicateSideEffect[];
+  /** Of those, twin group calls forced by injected lost responses and hung up since (isCompensatedTwin). */
+  compensatedTwins: number;
   /** One line per duplicate, with what became of an extra group call. */
   duplicateDetails: string[];
   orphans: OrphanedGroupCall[];
@@ -321,7 +323,12 @@ export function formatSummary(summary: SoakSummary): string {
     for (const group of summary.notStartedByReason) add(`  ${group.count} x ${group.reason}`);
   }
   add();
-  add(`duplicate Graph side effects: ${summary.duplicates.length}`);
+  add(
+    `duplicate Graph side effects: ${summary.duplicates.length}` +
+      (summary.compensatedTwins > 0
+        ? ` (${summary.compensatedTwins} twin group calls forced by lost responses, all hung up since)`
+        : ''),
+  );
   for (const line of summary.duplicateDetails.slice(0, 20)) add(`  ${line}`);
   add(`orphaned group calls:         ${summary.orphans.length}`);
   for (const orphan of summary.orphans.slice(0, 20))
