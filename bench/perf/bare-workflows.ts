@@ -1,0 +1,47 @@
+/**
+ * The "bare" workflows the bench measures Handoff against (issue 12): the same number of signals,
+ * activities and starts as Handoff's, and no logic. Bundled for their own worker on their own task
+ * queue; they are not Handoff workflow types (not in src/workflows, no committed histories).
+ */
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type * as bareActivities from './bare-activities.js';
+
+/** The signal name and payload shape of Handoff's (src/workflows/definitions.ts), unparsed. */
+export const bareNotificationsSignal = defineSignal<[unknown]>('graphNotifications');
+
+/** Row 1: a workflow parked on its notifications, counting them. */
+export async function bareParked(): Promise<void> {
+  let received = 0;
+  setHandler(bareNotificationsSignal, () => {
+    received += 1;
+  });
+  // Parked until the bench's dev server goes away, like a transfer waiting for its call.
+  await condition(() => received < 0);
+}
+
+export interface BareTransferInput {
+  /** Where the activity posts the notifications Graph would send after each request. */
+  notifyUrl: string;
+}
+
+/**
+ * Row 2: a seed transfer's shape (issue 12): three Graph requests (answer, create the group call,
+ * invite), each followed by notifications, 10 signals in all, and nothing decided on them.
+ */
+export const bareTransferSignalsPerRequest = [3, 3, 4] as const;
+
+const { bareGraphRequest } = proxyActivities<typeof bareActivities>({ startToCloseTimeout: '10s' });
+
+export async function bareTransfer(input: BareTransferInput): Promise<number> {
+  let received = 0;
+  setHandler(bareNotificationsSignal, () => {
+    received += 1;
+  });
+  let expected = 0;
+  for (const notifications of bareTransferSignalsPerRequest) {
+    await bareGraphRequest(input.notifyUrl, notifications);
+    expected += notifications;
+    await condition(() => received >= expected);
+  }
+  return received;
+}
