@@ -4,10 +4,18 @@
  */
 import { Context } from '@temporalio/activity';
 
-export async function bareGraphRequest(notifyUrl: string, notifications: number): Promise<void> {
+export async function bareGraphRequest(
+  notifyUrl: string,
+  notifications: number,
+  answerUrl?: string,
+): Promise<void> {
   const workflowId = Context.current().info.workflowExecution?.workflowId;
   if (workflowId === undefined) throw new Error('bareGraphRequest runs only in a workflow');
   const url = `${notifyUrl}/${encodeURIComponent(workflowId)}`;
+  // Row 3 times this request, as Handoff's answer request is timed at the simulator.
+  if (answerUrl !== undefined) {
+    await fetch(`${answerUrl}/${encodeURIComponent(workflowId)}`, { method: 'POST' });
+  }
   // After the answer, as Graph does: the request returns first, its notifications follow, one at a time.
   setImmediate(() => {
     void (async () => {

@@ -22,6 +22,8 @@ export async function bareParked(): Promise<void> {
 export interface BareTransferInput {
   /** Where the activity posts the notifications Graph would send after each request. */
   notifyUrl: string;
+  /** Where the first request (the answer) is posted, to be timed; none for row 2. */
+  answerUrl?: string;
 }
 
 /**
@@ -32,14 +34,18 @@ export const bareTransferSignalsPerRequest = [3, 3, 4] as const;
 
 const { bareGraphRequest } = proxyActivities<typeof bareActivities>({ startToCloseTimeout: '10s' });
 
+/**
+ * Rows 2 and 3. Started by signal-with-start for an incoming call (row 3), the incoming
+ * notification is the first signal and counts toward the first request's notifications.
+ */
 export async function bareTransfer(input: BareTransferInput): Promise<number> {
   let received = 0;
   setHandler(bareNotificationsSignal, () => {
     received += 1;
   });
   let expected = 0;
-  for (const notifications of bareTransferSignalsPerRequest) {
-    await bareGraphRequest(input.notifyUrl, notifications);
+  for (const [step, notifications] of bareTransferSignalsPerRequest.entries()) {
+    await bareGraphRequest(input.notifyUrl, notifications, step === 0 ? input.answerUrl : undefined);
     expected += notifications;
     await condition(() => received >= expected);
   }

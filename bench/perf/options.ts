@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 
 /** The rows of issue 12's table the bench measures, in its order. */
-export const benchRows = ['webhook', 'transfers'] as const;
+export const benchRows = ['webhook', 'transfers', 'incoming'] as const;
 export type BenchRow = (typeof benchRows)[number];
 
 /** How much work each side of a pair does: `tiny` for the smoke test, `quick` for --quick, `full`. */
@@ -18,12 +18,26 @@ export interface RowSizes {
   webhookWorkflows: number;
   /** Row 2: transfers (or bare workflows) started at once per side per pair. */
   transfers: number;
+  /** Row 3: incoming-call notifications posted together per side per pair. */
+  incomingCalls: number;
 }
 
 export const sizePresets: Record<BenchSize, RowSizes> = {
-  tiny: { webhookRequests: 20, webhookInFlight: 5, webhookWorkflows: 2, transfers: 2 },
-  quick: { webhookRequests: 300, webhookInFlight: 50, webhookWorkflows: 10, transfers: 15 },
-  full: { webhookRequests: 2_000, webhookInFlight: 50, webhookWorkflows: 50, transfers: 150 },
+  tiny: { webhookRequests: 20, webhookInFlight: 5, webhookWorkflows: 2, transfers: 2, incomingCalls: 2 },
+  quick: {
+    webhookRequests: 300,
+    webhookInFlight: 50,
+    webhookWorkflows: 10,
+    transfers: 15,
+    incomingCalls: 20,
+  },
+  full: {
+    webhookRequests: 2_000,
+    webhookInFlight: 50,
+    webhookWorkflows: 50,
+    transfers: 150,
+    incomingCalls: 150,
+  },
 };
 
 export interface BenchOptions {
@@ -43,11 +57,13 @@ export const usage = `npm run bench -- [options]
   --quick              3 pairs at the quick size (under 3 minutes on 2 cores)
   --size <s>           tiny | quick | full (default full; --quick means quick)
   --pairs <n>          A/B pairs per row, Handoff then bare (default 3, --quick 3)
-  --rows <list>        rows to measure, by number or name: 1|webhook, 2|transfers (default all)
+  --rows <list>        rows to measure, by number or name: 1|webhook, 2|transfers,
+                       3|incoming (default all)
   --requests <n>       row 1: notification POSTs per side per pair
   --in-flight <n>      row 1: POSTs in flight at once
   --workflows <n>      row 1: parked workflows the POSTs are spread over
   --transfers <n>      row 2: transfers started at once per side per pair
+  --calls <n>          row 3: incoming calls arriving together per side per pair
   --out <file>         JSON results (default bench/results/<date>.json)
   --help`;
 
@@ -94,6 +110,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         'in-flight': { type: 'string' },
         workflows: { type: 'string' },
         transfers: { type: 'string' },
+        calls: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -121,6 +138,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       preset.webhookWorkflows,
     ),
     transfers: positiveInt('transfers', values.transfers as string | undefined, preset.transfers),
+    incomingCalls: positiveInt('calls', values.calls as string | undefined, preset.incomingCalls),
   };
   const pairs = positiveInt('pairs', values.pairs as string | undefined, 3);
   const out = values.out as string | undefined;

@@ -8,7 +8,7 @@ import { seedMeetingTarget } from '../../src/config/env.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { BotReceiver } from '../../test/support/bot-receiver.js';
 import { type HandoffTestStack, waitUntil } from '../../test/support/handoff-stack.js';
-import { callStateBody, stackCallbackUri } from '../../test/support/webhook-fixtures.js';
+import { callStateBody, incomingCallBody, stackCallbackUri } from '../../test/support/webhook-fixtures.js';
 import { bareNotificationBody } from './bare-activities.js';
 import type { BareWebhook } from './bare-webhook.js';
 import type { BenchWebhook } from './handoff-webhook.js';
@@ -221,6 +221,79 @@ export async function transfersRow(context: BenchContext): Promise<RowBench> {
           }),
         );
         return transferFigures(count, performance.now() - started, durations);
+      },
+    },
+  };
+}
+
+/**
+ * Row 3: `incomingCalls` incoming-call notifications posted together (signed, to the bot's calling
+ * URL; the webhook starts each transfer with the default target), timed from the burst to each
+ * answer request the simulator received; then every transfer runs to its end before the next side.
+ * Bare: the same bodies to a bare route that signal-with-starts a bareTransfer, whose first
+ * request is timed at the bare webhook.
+ */
+export async function incomingCallsRow(context: BenchContext): Promise<RowBench> {
+  const { stack, sizes, client } = context;
+  return {
+    handoff: {
+      async measure(warmUp) {
+        const count = warmUp ? 1 : sizes.incomingCalls;
+        const callIds = await Promise.all(
+          Array.from({ length: count }, async (_, index) => {
+            const { callId } = await stack.sim.placeIncomingCall({
+              botUrl: context.receiver.callbackUrl(),
+              caller: benchCaller(index),
+            });
+            return callId;
+          }),
+        );
+        const authorization = `Bearer ${await context.handoffWebhook.token()}`;
+        const burstAt = Date.now();
+        await Promise.all(
+          callIds.map((callId) =>
+            postExpecting(`${context.handoffWebhook.url}/api/calls`, incomingCallBody(callId), 202, {
+              authorization,
+            }),
+          ),
+        );
+        const answeredAt = await waitUntil(
+          'every incoming call of the burst to be answered',
+          () => {
+            const times = callIds.map(
+              (callId) =>
+                stack.sim.requests.find(
+                  (request) => request.method === 'POST' && request.path.endsWith(`/calls/${callId}/answer`),
+                )?.at,
+            );
+            return times.every((time) => time !== undefined) ? (times as Date[]) : undefined;
+          },
+          { timeoutMs: 300_000, intervalMs: 50 },
+        );
+        await Promise.all(callIds.map((callId) => stack.handle(transferWorkflowId(callId)).result()));
+        return latencyFigures(
+          answeredAt.map((time) => time.getTime() - burstAt),
+          'answer',
+        );
+      },
+    },
+    bare: {
+      async measure(warmUp) {
+        const count = warmUp ? 1 : sizes.incomingCalls;
+        const ids = Array.from({ length: count }, () => `bench-incoming-${randomUUID()}`);
+        const burstAt = performance.now();
+        await Promise.all(
+          ids.map((workflowId) =>
+            postExpecting(`${context.bare.incomingUrl}/${workflowId}`, incomingCallBody(workflowId), 202),
+          ),
+        );
+        await Promise.all(ids.map((workflowId) => client.workflow.getHandle(workflowId).result()));
+        const latencies = ids.map((workflowId) => {
+          const at = context.bare.answeredAt.get(workflowId);
+          if (at === undefined) throw new Error(`row 3, bare: ${workflowId} finished without an answer`);
+          return at - burstAt;
+        });
+        return latencyFigures(latencies, 'answer');
       },
     },
   };

@@ -17,7 +17,7 @@ import { startBareWebhook } from './bare-webhook.js';
 import { type BenchEnvironment, currentEnvironment } from './environment.js';
 import { startBenchWebhook } from './handoff-webhook.js';
 import type { BenchOptions, BenchRow } from './options.js';
-import { type BenchContext, type RowBench, transfersRow, webhookRow } from './rows.js';
+import { type BenchContext, incomingCallsRow, type RowBench, transfersRow, webhookRow } from './rows.js';
 import {
   type Figures,
   type PairResult,
@@ -58,11 +58,16 @@ export const rowMetrics: Record<BenchRow, Array<{ metric: string; measure: strin
     { metric: 'p50Seconds', measure: '2. Transfer start → close p50', unit: 's' },
     { metric: 'p99Seconds', measure: '2. Transfer start → close p99', unit: 's' },
   ],
+  incoming: [
+    { metric: 'answerP50Ms', measure: '3. Incoming-call notification → answer at Graph, p50', unit: 'ms' },
+    { metric: 'answerP99Ms', measure: '3. Incoming-call notification → answer at Graph, p99', unit: 'ms' },
+  ],
 };
 
 const rowBuilders: Record<BenchRow, (context: BenchContext) => Promise<RowBench>> = {
   webhook: webhookRow,
   transfers: transfersRow,
+  incoming: incomingCallsRow,
 };
 
 const bareWorkflowsPath = fileURLToPath(new URL('./bare-workflows.ts', import.meta.url));

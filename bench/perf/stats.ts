@@ -55,10 +55,11 @@ export function ratioSpreads(
   return spreads;
 }
 
-/** Latency figures of one side: p50 and p99 in ms. */
-export function latencyFigures(latenciesMs: readonly number[]): { p50Ms: number; p99Ms: number } {
+/** Latency figures of one side: p50 and p99 in ms, as `<prefix>P50Ms` (`p50Ms` without a prefix). */
+export function latencyFigures(latenciesMs: readonly number[], prefix = ''): Figures {
   const sorted = [...latenciesMs].sort((a, b) => a - b);
-  return { p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) };
+  const name = (quantile: string) => (prefix ? `${prefix}${quantile.toUpperCase()}Ms` : `${quantile}Ms`);
+  return { [name('p50')]: percentile(sorted, 0.5), [name('p99')]: percentile(sorted, 0.99) };
 }
 
 function formatNumber(value: number): string {
