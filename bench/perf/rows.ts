@@ -9,6 +9,7 @@ import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { BotReceiver } from '../../test/support/bot-receiver.js';
 import { type HandoffTestStack, waitUntil } from '../../test/support/handoff-stack.js';
 import { callStateBody, incomingCallBody, stackCallbackUri } from '../../test/support/webhook-fixtures.js';
+import { startWebhookReplicas } from '../soak/webhooks.js';
 import { bareNotificationBody } from './bare-activities.js';
 import type { BareWebhook } from './bare-webhook.js';
 import type { BenchWebhook } from './handoff-webhook.js';
@@ -25,7 +26,12 @@ export interface BenchContext {
   bareTaskQueue: string;
   sizes: RowSizes;
   log(line: string): void;
+  /** Registers a clean-up step of a row, run when the bench stops. */
+  onStop(step: () => Promise<unknown>): void;
 }
+
+/** Webhook replicas row 2 spreads its transfers over at most. */
+const MAX_LANES = 16;
 
 export interface Side {
   /** Runs one measurement; `warmUp` runs a small one whose figures are thrown away. */
@@ -167,6 +173,12 @@ function transferFigures(count: number, wallMs: number, durationsMs: number[]): 
  */
 export async function transfersRow(context: BenchContext): Promise<RowBench> {
   const { stack, sizes, client } = context;
+  // The simulator posts one callback origin's notifications one at a time, where Graph posts them
+  // concurrently (bench/soak/webhooks.ts): a lane per transfer, up to MAX_LANES, as the bare
+  // side's notifications run one lane per workflow.
+  const replicas = await startWebhookReplicas(stack, Math.min(sizes.transfers, MAX_LANES) - 1);
+  context.onStop(() => Promise.all(replicas.map((replica) => replica.stop())));
+  const apiUrls = [stack.apiUrl, ...replicas.map((replica) => replica.apiUrl)];
   return {
     handoff: {
       async measure(warmUp) {

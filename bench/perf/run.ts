@@ -138,6 +138,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       bareTaskQueue,
       sizes: options.sizes,
       log,
+      onStop: (step) => {
+        stops.push(step);
+      },
     };
     const rows: RowResult[] = [];
     for (const row of options.rows) {
