@@ -198,16 +198,12 @@ export async function transfersRow(context: BenchContext): Promise<RowBench> {
         const durations = await Promise.all(
           callIds.map(async (callId, index) => {
             const at = performance.now();
-            const answer = await stack.api('/api/transfers', {
-              callId,
-              invitee: callers[index],
-              target: seedMeetingTarget,
-            });
-            if (answer.status !== 201) {
-              throw new Error(
-                `row 2: POST /api/transfers answered ${answer.status}: ${JSON.stringify(answer.body)}`,
-              );
-            }
+            await postExpecting(
+              `${apiUrls[index % apiUrls.length]}/api/transfers`,
+              { callId, invitee: callers[index], target: seedMeetingTarget },
+              201,
+              { authorization: `Bearer ${stack.apiToken}` },
+            );
             await stack.handle(transferWorkflowId(callId)).result();
             return performance.now() - at;
           }),
