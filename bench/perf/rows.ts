@@ -1,0 +1,308 @@
+/**
+ * The rows of issue 12's table, each as a Handoff side and a bare side of the same shape. A side
+ * is set up once per row (parked workflows, say) and then measured once per pair.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { seedMeetingTarget } from '../../src/config/env.js';
+import { transferWorkflowId } from '../../src/workflows/definitions.js';
+import type { BotReceiver } from '../../test/support/bot-receiver.js';
+import { type HandoffTestStack, waitUntil } from '../../test/support/handoff-stack.js';
+import { callStateBody, incomingCallBody, stackCallbackUri } from '../../test/support/webhook-fixtures.js';
+import { startWebhookReplicas } from '../soak/webhooks.js';
+import { bareNotificationBody } from './bare-activities.js';
+import type { BareWebhook } from './bare-webhook.js';
+import type { BenchWebhook } from './handoff-webhook.js';
+import { postExpecting, runClosedLoop } from './load.js';
+import type { RowSizes } from './options.js';
+import { type Figures, latencyFigures, percentile } from './stats.js';
+
+export interface BenchContext {
+  stack: HandoffTestStack;
+  client: Client;
+  receiver: BotReceiver;
+  handoffWebhook: BenchWebhook;
+  bare: BareWebhook;
+  bareTaskQueue: string;
+  sizes: RowSizes;
+  log(line: string): void;
+  /** Registers a clean-up step of a row, run when the bench stops. */
+  onStop(step: () => Promise<unknown>): void;
+}
+
+/** Webhook replicas row 2 spreads its transfers over at most. */
+const MAX_LANES = 16;
+
+export interface Side {
+  /** Runs one measurement; `warmUp` runs a small one whose figures are thrown away. */
+  measure(warmUp: boolean): Promise<Figures>;
+}
+
+export interface RowBench {
+  handoff: Side;
+  bare: Side;
+}
+
+/** Throws when a side's run had failures: a ratio over failed requests would flatter it. */
+function checkFailures(what: string, failed: number, errors: string[]): void {
+  if (failed > 0) throw new Error(`${what}: ${failed} requests failed, e.g. ${errors.join('; ')}`);
+}
+
+/** A caller in the shape of the seeds' identities. */
+function benchCaller(index: number) {
+  return { user: { id: randomUUID(), displayName: `Bench caller ${index + 1}` } };
+}
+
+/** POST /api/transfers for an incoming call placed to the bot receiver; the transfer's workflow id. */
+async function startSeedTransfer(
+  context: BenchContext,
+  index: number,
+  timeouts: Record<string, number> = {},
+): Promise<{ callId: string; workflowId: string }> {
+  const { stack, receiver } = context;
+  const caller = benchCaller(index);
+  const { callId } = await stack.sim.placeIncomingCall({ botUrl: receiver.callbackUrl(), caller });
+  const answer = await stack.api('/api/transfers', {
+    callId,
+    invitee: caller,
+    target: seedMeetingTarget,
+    timeouts,
+  });
+  if (answer.status !== 201) {
+    throw new Error(`POST /api/transfers answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+  return { callId, workflowId: transferWorkflowId(callId) };
+}
+
+/**
+ * Row 1: signed notification POST → signal → 202, `webhookInFlight` in flight. Handoff's side
+ * posts a call state change to transfers parked before their call is established (their answer
+ * was sent, its notifications dropped, the wait for `established` set to an hour); the bare side
+ * posts the same body to parked bare workflows through a bare route.
+ */
+export async function webhookRow(context: BenchContext): Promise<RowBench> {
+  const { stack, sizes, log } = context;
+  log(`row 1: parking ${sizes.webhookWorkflows} transfers and ${sizes.webhookWorkflows} bare workflows`);
+  stack.sim.configure({ notifications: { dropRate: 1 } });
+  const parked: Array<{ callId: string; path: string }> = [];
+  try {
+    for (let index = 0; index < sizes.webhookWorkflows; index++) {
+      const { callId, workflowId } = await startSeedTransfer(context, index, {
+        callEstablishedMs: 3_600_000,
+      });
+      parked.push({ callId, path: new URL(stackCallbackUri(stack, workflowId)).pathname });
+    }
+    // Parked once the answer went out: from then on the transfer waits for notifications only.
+    await waitUntil(
+      'the parked transfers to answer their calls',
+      () =>
+        parked.every(({ callId }) =>
+          stack.sim.requests.some(
+            (request) => request.method === 'POST' && request.path.includes(`${callId}/answer`),
+          ),
+        ) || undefined,
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
+  } finally {
+    stack.sim.configure({ notifications: { dropRate: 0 } });
+  }
+  const bareIds: string[] = [];
+  for (let index = 0; index < sizes.webhookWorkflows; index++) {
+    const workflowId = `bench-parked-${randomUUID()}`;
+    await context.client.workflow.start('bareParked', { taskQueue: context.bareTaskQueue, workflowId });
+    bareIds.push(workflowId);
+  }
+
+  const requestsFor = (warmUp: boolean) =>
+    warmUp ? Math.min(20, sizes.webhookRequests) : sizes.webhookRequests;
+  const figuresOf = (total: number, result: Awaited<ReturnType<typeof runClosedLoop>>): Figures => ({
+    throughput: (total - result.failed) / (result.wallMs / 1000),
+    ...latencyFigures(result.latenciesMs),
+  });
+  return {
+    handoff: {
+      async measure(warmUp) {
+        const total = requestsFor(warmUp);
+        // One token for the run, as Graph reuses one for a while: a token seen before.
+        const authorization = `Bearer ${await context.handoffWebhook.token()}`;
+        const result = await runClosedLoop(total, sizes.webhookInFlight, (index) => {
+          const target = parked[index % parked.length]!;
+          return postExpecting(
+            `${context.handoffWebhook.url}${target.path}`,
+            callStateBody(target.callId, 'establishing'),
+            202,
+            { authorization },
+          );
+        });
+        checkFailures('row 1, Handoff', result.failed, result.errors);
+        return figuresOf(total, result);
+      },
+    },
+    bare: {
+      async measure(warmUp) {
+        const total = requestsFor(warmUp);
+        const result = await runClosedLoop(total, sizes.webhookInFlight, (index) => {
+          const workflowId = bareIds[index % bareIds.length]!;
+          return postExpecting(
+            `${context.bare.notifyUrl}/${workflowId}`,
+            bareNotificationBody(workflowId, 0),
+            202,
+          );
+        });
+        checkFailures('row 1, bare', result.failed, result.errors);
+        return figuresOf(total, result);
+      },
+    },
+  };
+}
+
+/** Transfers per minute and the p50/p99 of start → close, in seconds. */
+function transferFigures(count: number, wallMs: number, durationsMs: number[]): Figures {
+  const sorted = [...durationsMs].sort((a, b) => a - b);
+  return {
+    perMinute: count / (wallMs / 60_000),
+    p50Seconds: percentile(sorted, 0.5) / 1000,
+    p99Seconds: percentile(sorted, 0.99) / 1000,
+  };
+}
+
+/**
+ * Row 2: `transfers` seed transfers started at once (POST /api/transfers, seed meeting target,
+ * the simulator answering and notifying) until every one has completed; bare: as many bareTransfer
+ * workflows (3 activities, 10 signals) started through the bare route.
+ */
+export async function transfersRow(context: BenchContext): Promise<RowBench> {
+  const { stack, sizes, client } = context;
+  // The simulator posts one callback origin's notifications one at a time, where Graph posts them
+  // concurrently (bench/soak/webhooks.ts): a lane per transfer, up to MAX_LANES, as the bare
+  // side's notifications run one lane per workflow.
+  const replicas = await startWebhookReplicas(stack, Math.min(sizes.transfers, MAX_LANES) - 1);
+  context.onStop(() => Promise.all(replicas.map((replica) => replica.stop())));
+  const apiUrls = [stack.apiUrl, ...replicas.map((replica) => replica.apiUrl)];
+  return {
+    handoff: {
+      async measure(warmUp) {
+        const count = warmUp ? 1 : sizes.transfers;
+        const callers = Array.from({ length: count }, (_, index) => benchCaller(index));
+        // Graph's side first: the calls ring before the clock starts.
+        const callIds = await Promise.all(
+          callers.map(async (caller) => {
+            const { callId } = await stack.sim.placeIncomingCall({
+              botUrl: context.receiver.callbackUrl(),
+              caller,
+            });
+            return callId;
+          }),
+        );
+        const started = performance.now();
+        const durations = await Promise.all(
+          callIds.map(async (callId, index) => {
+            const at = performance.now();
+            await postExpecting(
+              `${apiUrls[index % apiUrls.length]}/api/transfers`,
+              { callId, invitee: callers[index], target: seedMeetingTarget },
+              201,
+              { authorization: `Bearer ${stack.apiToken}` },
+            );
+            await stack.handle(transferWorkflowId(callId)).result();
+            return performance.now() - at;
+          }),
+        );
+        return transferFigures(count, performance.now() - started, durations);
+      },
+    },
+    bare: {
+      async measure(warmUp) {
+        const count = warmUp ? 1 : sizes.transfers;
+        const ids = Array.from({ length: count }, () => `bench-transfer-${randomUUID()}`);
+        const started = performance.now();
+        const durations = await Promise.all(
+          ids.map(async (workflowId) => {
+            const at = performance.now();
+            await postExpecting(
+              `${context.bare.url}/bare/transfers/${workflowId}`,
+              { notifyUrl: context.bare.notifyUrl },
+              201,
+            );
+            await client.workflow.getHandle(workflowId).result();
+            return performance.now() - at;
+          }),
+        );
+        return transferFigures(count, performance.now() - started, durations);
+      },
+    },
+  };
+}
+
+/**
+ * Row 3: `incomingCalls` incoming-call notifications posted together (signed, to the bot's calling
+ * URL; the webhook starts each transfer with the default target), timed from the burst to each
+ * answer request the simulator received; then every transfer runs to its end before the next side.
+ * Bare: the same bodies to a bare route that signal-with-starts a bareTransfer, whose first
+ * request is timed at the bare webhook.
+ */
+export async function incomingCallsRow(context: BenchContext): Promise<RowBench> {
+  const { stack, sizes, client } = context;
+  return {
+    handoff: {
+      async measure(warmUp) {
+        const count = warmUp ? 1 : sizes.incomingCalls;
+        const callIds = await Promise.all(
+          Array.from({ length: count }, async (_, index) => {
+            const { callId } = await stack.sim.placeIncomingCall({
+              botUrl: context.receiver.callbackUrl(),
+              caller: benchCaller(index),
+            });
+            return callId;
+          }),
+        );
+        const authorization = `Bearer ${await context.handoffWebhook.token()}`;
+        const burstAt = Date.now();
+        await Promise.all(
+          callIds.map((callId) =>
+            postExpecting(`${context.handoffWebhook.url}/api/calls`, incomingCallBody(callId), 202, {
+              authorization,
+            }),
+          ),
+        );
+        const answeredAt = await waitUntil(
+          'every incoming call of the burst to be answered',
+          () => {
+            const times = callIds.map(
+              (callId) =>
+                stack.sim.requests.find(
+                  (request) => request.method === 'POST' && request.path.endsWith(`/calls/${callId}/answer`),
+                )?.at,
+            );
+            return times.every((time) => time !== undefined) ? (times as Date[]) : undefined;
+          },
+          { timeoutMs: 300_000, intervalMs: 50 },
+        );
+        await Promise.all(callIds.map((callId) => stack.handle(transferWorkflowId(callId)).result()));
+        return latencyFigures(
+          answeredAt.map((time) => time.getTime() - burstAt),
+          'answer',
+        );
+      },
+    },
+    bare: {
+      async measure(warmUp) {
+        const count = warmUp ? 1 : sizes.incomingCalls;
+        const ids = Array.from({ length: count }, () => `bench-incoming-${randomUUID()}`);
+        const burstAt = performance.now();
+        await Promise.all(
+          ids.map((workflowId) =>
+            postExpecting(`${context.bare.incomingUrl}/${workflowId}`, incomingCallBody(workflowId), 202),
+          ),
+        );
+        await Promise.all(ids.map((workflowId) => client.workflow.getHandle(workflowId).result()));
+        const latencies = ids.map((workflowId) => {
+          const at = context.bare.answeredAt.get(workflowId);
+          if (at === undefined) throw new Error(`row 3, bare: ${workflowId} finished without an answer`);
+          return at - burstAt;
+        });
+        return latencyFigures(latencies, 'answer');
+      },
+    },
+  };
+}
