@@ -203,7 +203,9 @@ describe('after a successful transfer (10.2, 10.5)', () => {
       keepAliveIntervalMs: 1_000,
     });
     const handle = stack.handle(workflowId);
+    // The transfer enters the phase just before it continues as new: wait for the owner's run.
     const holding = await waitUntil('the owner holding the group call', async () => {
+      if ((await handle.describe()).type !== 'groupCallOwner') return undefined;
       const snapshot = await handle.query(transferStateQuery).catch(() => undefined);
       return snapshot?.phase === 'holdingGroupCall' ? snapshot : undefined;
     });
