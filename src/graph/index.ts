@@ -12,3 +12,4 @@ export * from './operation.js';
 export * from './participant.js';
 export * from './resource.js';
 export * from './result-info.js';
+export * from './incoming-call.js';

@@ -10,6 +10,8 @@ import {
   type Modality,
   type Participant,
   primaryIdentity,
+  type RedirectCallRequest,
+  type RejectCallRequest,
   type ResultInfo,
   sameGraphId,
   sameParty,
@@ -27,6 +29,7 @@ import {
   makeParticipant,
   type OutgoingNotification,
   operationNotification,
+  redirectingNotification,
   renderCall,
   renderOperation,
   rosterNotification,
@@ -70,6 +73,10 @@ export interface Calling {
     callId: string,
     request: InviteParticipantsRequest,
   ): { operation: SimulatedOperation; body: Record<string, unknown> };
+  /** POST /communications/calls/{id}/redirect: redirecting, then terminated + deleted. */
+  redirect(callId: string, request: RedirectCallRequest): SimulatedCall;
+  /** POST /communications/calls/{id}/reject: terminated + deleted. */
+  reject(callId: string, request: RejectCallRequest): SimulatedCall;
   /** DELETE /communications/calls/{id}. */
   hangUp(callId: string): void;
   /** Ends a call as if the other party hung up: terminated + deleted to the bot. */
@@ -322,6 +329,22 @@ export function createCalling(deps: CallingDeps): Calling {
     return [operationNotification(call, operation), rosterUpdate(call, { joined })];
   }
 
+  /**
+   * Redirect and reject are answers to an incoming call: one that was answered, redirected or
+   * rejected already is not incoming any more, and Graph refuses a second answer.
+   */
+  function unansweredIncomingCall(callId: string, action: 'redirected' | 'rejected'): SimulatedCall {
+    const call = liveCall(callId);
+    if (call.direction !== 'incoming' || call.state !== 'incoming') {
+      throw new GraphError(
+        409,
+        `Call ${call.id} is ${call.direction === 'incoming' ? call.state : 'an outgoing call'}; only an incoming call that was neither answered, redirected nor rejected can be ${action}.`,
+        'Conflict',
+      );
+    }
+    return call;
+  }
+
   return {
     liveCall,
 
@@ -504,6 +527,28 @@ export function createCalling(deps: CallingDeps): Calling {
       }
       notifier.post(batch);
       return { operation, body };
+    },
+
+    redirect(callId, request) {
+      const call = unansweredIncomingCall(callId, 'redirected');
+      checkPhoneIdentities(request.targets, 'targets');
+      if (request.callbackUri) call.callbackUri = request.callbackUri;
+      transition(call, 'redirecting');
+      const batch = [redirectingNotification(call)];
+      // Several targets ring at once and the first to pick up takes the call; when none would
+      // ever answer, the redirect fails as a ringing timeout (SIP 408) and the caller's call ends.
+      const answering = request.targets.find((target) => !neverJoins(target.identity));
+      if (!answering) call.resultInfo = notAnswered(request.targets.map((target) => target.identity));
+      batch.push(...end(call, answering ? 'Redirected' : undefined));
+      notifier.post(batch);
+      return call;
+    },
+
+    reject(callId, request) {
+      const call = unansweredIncomingCall(callId, 'rejected');
+      if (request.callbackUri) call.callbackUri = request.callbackUri;
+      notifier.post(end(call, 'Rejected'));
+      return call;
     },
 
     hangUp(callId) {

@@ -221,6 +221,18 @@ export function establishedNotification(call: SimulatedCall): OutgoingNotificati
   );
 }
 
+/** State redirecting: Graph rings the redirect's targets ("call: redirect", v1.0). */
+export function redirectingNotification(call: SimulatedCall): OutgoingNotification {
+  return notification(
+    'redirecting',
+    call.id,
+    call.callbackUri,
+    'updated',
+    callPath(call.id),
+    callData(call, { state: 'redirecting', direction: call.direction }),
+  );
+}
+
 /** State terminated with terminationReason (seed 001, "Terminated the original peer-to-peer call"). */
 export function terminatedNotification(call: SimulatedCall): OutgoingNotification {
   return notification(

@@ -5,6 +5,7 @@ export const notificationKinds = [
   'incoming',
   'establishing',
   'established',
+  'redirecting',
   'terminated',
   'deleted',
   'operation',
