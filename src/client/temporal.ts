@@ -25,12 +25,12 @@ export {
   transferStateQuery,
   transferWorkflowId,
 } from '../workflows/definitions.js';
+export type * from '../workflows/incoming-call-definitions.js';
 export {
   INCOMING_CALL_WORKFLOW_TYPE,
   incomingCallStateQuery,
   incomingCallWorkflowId,
 } from '../workflows/incoming-call-definitions.js';
-export type * from '../workflows/incoming-call-definitions.js';
 export type * from '../workflows/types.js';
 
 /** The workflow type of a P2P transfer (src/workflows/transfer.ts). */

@@ -25,8 +25,14 @@ export const redirectCallRequestSchema = z.strictObject({
   timeout: z
     .number()
     .int()
-    .min(MIN_REDIRECT_TIMEOUT_SECONDS, `timeout must be ${MIN_REDIRECT_TIMEOUT_SECONDS} to ${MAX_REDIRECT_TIMEOUT_SECONDS} seconds`)
-    .max(MAX_REDIRECT_TIMEOUT_SECONDS, `timeout must be ${MIN_REDIRECT_TIMEOUT_SECONDS} to ${MAX_REDIRECT_TIMEOUT_SECONDS} seconds`)
+    .min(
+      MIN_REDIRECT_TIMEOUT_SECONDS,
+      `timeout must be ${MIN_REDIRECT_TIMEOUT_SECONDS} to ${MAX_REDIRECT_TIMEOUT_SECONDS} seconds`,
+    )
+    .max(
+      MAX_REDIRECT_TIMEOUT_SECONDS,
+      `timeout must be ${MIN_REDIRECT_TIMEOUT_SECONDS} to ${MAX_REDIRECT_TIMEOUT_SECONDS} seconds`,
+    )
     .optional(),
   maskCallee: z.boolean().optional(),
   maskCaller: z.boolean().optional(),

@@ -25,7 +25,13 @@ import {
 } from '../temporal/search-attributes.js';
 import { bareCallId } from './call-id.js';
 import { graphNotificationsSignal, type NotificationDelivery } from './definitions.js';
-import { reasonOf, retriedGraph, retriedGraphOptions, sendOnce, singleAttemptGraph } from './graph-requests.js';
+import {
+  reasonOf,
+  retriedGraph,
+  retriedGraphOptions,
+  sendOnce,
+  singleAttemptGraph,
+} from './graph-requests.js';
 import {
   INCOMING_CALL_WORKFLOW_TYPE,
   type IncomingCallInput,
@@ -68,7 +74,8 @@ function resultInfoOf(value: unknown): ResultInfo | undefined {
  */
 export function observe(observed: Observed, callId: string, notification: unknown): void {
   if (!isObject(notification) || notification.kind !== 'call') return;
-  if (typeof notification.callId !== 'string' || notification.callId.toLowerCase() !== callId.toLowerCase()) return;
+  if (typeof notification.callId !== 'string' || notification.callId.toLowerCase() !== callId.toLowerCase())
+    return;
   const call = isObject(notification.call) ? notification.call : {};
   if (call.state === 'redirecting') observed.redirecting = true;
   if (call.state !== 'terminated' && notification.changeType !== 'deleted') return;
@@ -165,7 +172,11 @@ export async function incomingCall(input: IncomingCallInput): Promise<IncomingCa
       send: () =>
         input.action.kind === 'redirect'
           ? singleAttemptGraph.redirectCall.executeWithOptions(
-              { startToCloseTimeout: '15s', retry: { maximumAttempts: 1 }, summary: `redirect call ${callId}` },
+              {
+                startToCloseTimeout: '15s',
+                retry: { maximumAttempts: 1 },
+                summary: `redirect call ${callId}`,
+              },
               [callId, redirectRequestOf(input)],
             )
           : singleAttemptGraph.rejectCall.executeWithOptions(

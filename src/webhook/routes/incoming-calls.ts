@@ -101,7 +101,9 @@ export async function incomingCallRoutes(
     });
     request.log.info(
       { workflowId, runId: started.runId, action: action.kind, replayed: !started.created },
-      started.created ? `incoming call ${action.kind} started` : `incoming call ${action.kind} repeated: same run`,
+      started.created
+        ? `incoming call ${action.kind} started`
+        : `incoming call ${action.kind} repeated: same run`,
     );
     const uiUrl = temporalUiUrlFor(deps, workflowId);
     return {
@@ -113,7 +115,11 @@ export async function incomingCallRoutes(
 
   const requireBody = (body: unknown) => {
     if (body === undefined) {
-      throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json, with a JSON body');
+      throw new HttpError(
+        415,
+        'unsupported_media_type',
+        'Content-Type must be application/json, with a JSON body',
+      );
     }
   };
 
@@ -144,7 +150,11 @@ export async function incomingCallRoutes(
       const callId = incomingCallIdOf(request.params.callId);
       const workflowId = incomingCallWorkflowId(callId);
       const notFound = () =>
-        new HttpError(404, 'incoming_call_not_found', `incoming call ${callId} was neither redirected nor rejected through this API`);
+        new HttpError(
+          404,
+          'incoming_call_not_found',
+          `incoming call ${callId} was neither redirected nor rejected through this API`,
+        );
       const description = await temporalCalls
         .call(`a description of ${workflowId}`, () => temporal.workflow.getHandle(workflowId).describe())
         .catch((error: unknown) => {
