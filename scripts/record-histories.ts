@@ -809,7 +809,11 @@ export async function recordIncomingCall(
     const handle = await stack.client.workflow.start(
       'incomingCall',
       incomingCallStartOptions(
-        { publicBaseUrl: stack.publicBaseUrl, callbackSecrets: stack.callbackSecrets, taskQueue: stack.taskQueue },
+        {
+          publicBaseUrl: stack.publicBaseUrl,
+          callbackSecrets: stack.callbackSecrets,
+          taskQueue: stack.taskQueue,
+        },
         callId,
         action,
       ),
@@ -966,11 +970,16 @@ async function main(): Promise<void> {
         () =>
           recordIncomingCall(stack, REDIRECTED_CALL_ID, {
             kind: 'redirect',
-            targets: [{ identity: { user: { id: 'b7d7d5f5-0a4c-4a5e-9a43-0e9cbd2c3f11', displayName: 'Alice' } } }],
+            targets: [
+              { identity: { user: { id: 'b7d7d5f5-0a4c-4a5e-9a43-0e9cbd2c3f11', displayName: 'Alice' } } },
+            ],
             timeoutSeconds: 30,
           }),
       ],
-      ['incoming-call-reject', () => recordIncomingCall(stack, REJECTED_CALL_ID, { kind: 'reject', reason: 'busy' })],
+      [
+        'incoming-call-reject',
+        () => recordIncomingCall(stack, REJECTED_CALL_ID, { kind: 'reject', reason: 'busy' }),
+      ],
     ];
     let stay: Promise<{ transfer: RecordedTransfer; owner: RecordedTransfer }> | undefined;
     const recordStay = () => {

@@ -7,6 +7,7 @@
 // outcome.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { HandoffApiError, HandoffClient } from '../src/client/index.js';
 import { incomingCallStartOptions } from '../src/webhook/routes/incoming-calls.js';
 import type { incomingCall } from '../src/workflows/incoming-call.js';
 import type { IncomingCallResult } from '../src/workflows/incoming-call-definitions.js';
@@ -173,6 +174,27 @@ describe('reject an incoming call', () => {
     expect((await outcomeOf(callId)).outcome).toBe('rejected');
     expect(graphRequests(callId, 'reject')).toHaveLength(1);
     expect(graphRequests(callId, 'redirect')).toEqual([]);
+  });
+});
+
+describe('handoff/client', () => {
+  it('rejects, redirects and reads an incoming call through HandoffClient', async () => {
+    const client = new HandoffClient({ baseUrl: stack.apiUrl, token: stack.apiToken });
+    const callId = await placeIncomingCall();
+    const started = await client.rejectIncomingCall(callId, { reason: 'forbidden' });
+    expect(started.workflowId).toBe(incomingCallWorkflowId(callId));
+    const status = await waitUntil(
+      `the client's view of ${callId}`,
+      async () => {
+        const answer = await client.getIncomingCall(callId);
+        return answer.status === 'COMPLETED' ? answer : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(status.result).toMatchObject({ outcome: 'rejected', action: 'reject' });
+    const again = client.redirectIncomingCall(callId, { targets: [{ identity: bob }] });
+    await expect(again).rejects.toBeInstanceOf(HandoffApiError);
+    await expect(again).rejects.toMatchObject({ status: 409, code: 'incoming_call_handled' });
   });
 });
 
