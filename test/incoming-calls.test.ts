@@ -177,6 +177,37 @@ describe('reject an incoming call', () => {
   });
 });
 
+describe('Graph failing the request', () => {
+  it('after a 500 reads the call, finds it still incoming and sends the redirect again, once', async () => {
+    const callId = await placeIncomingCall();
+    stack.sim.injectFault({ method: 'POST', path: new RegExp(`/calls/${callId}/redirect$`), status: 500 });
+    await stack.api(`/api/incoming-calls/${callId}/redirect`, { targets: [{ identity: alice }] });
+    expect((await outcomeOf(callId)).outcome).toBe('redirected');
+    expect(graphRequests(callId, 'redirect').map((request) => request.status)).toEqual([500, 202]);
+    // The read that showed the first attempt had not taken effect.
+    expect(stack.sim.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/calls/${callId}`))).toBe(
+      true,
+    );
+  });
+
+  it('does not send a reject again when its answer is lost but the notifications show it took effect', async () => {
+    const callId = await placeIncomingCall();
+    // Graph acts at once; its answer comes after the client's 10 s deadline.
+    stack.sim.injectFault({ method: 'POST', path: new RegExp(`/calls/${callId}/reject$`), delayMs: 10_500 });
+    await stack.api(`/api/incoming-calls/${callId}/reject`, { reason: 'busy' });
+    const result = await waitUntil(
+      `the outcome of ${callId}`,
+      async () => {
+        const answer = await stack.api(`/api/incoming-calls/${callId}`);
+        return answer.body.status === 'COMPLETED' ? (answer.body.result as IncomingCallResult) : undefined;
+      },
+      { timeoutMs: 40_000, intervalMs: 250 },
+    );
+    expect(result.outcome).toBe('rejected');
+    expect(graphRequests(callId, 'reject')).toHaveLength(1);
+  }, 60_000);
+});
+
 describe('handoff/client', () => {
   it('rejects, redirects and reads an incoming call through HandoffClient', async () => {
     const client = new HandoffClient({ baseUrl: stack.apiUrl, token: stack.apiToken });

@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import { GRAPH_REJECTED } from '../activities/failure-types.js';
 import type { CallRead } from '../activities/graph-activities.js';
-import type { GraphNotification, RedirectCallRequest, ResultInfo } from '../graph/index.js';
+import type { GraphNotification, RedirectCallRequest } from '../graph/index.js';
 import {
   HandoffCallIds,
   HandoffCallOwner,
@@ -40,53 +40,12 @@ import {
   type IncomingCallSnapshot,
   incomingCallStateQuery,
 } from './incoming-call-definitions.js';
+import { type Observed, observe } from './incoming-call-observe.js';
 
 /** Graph rings a redirect's targets for 55-60 s by default, 90 s at most. */
 const DEFAULT_REDIRECT_RING_SECONDS = 90;
 /** What Graph may take beyond the ringing to report the end. */
 const OUTCOME_MARGIN_MS = 30_000;
-
-interface CallEnd {
-  resultInfo?: ResultInfo;
-  terminationReason?: string;
-}
-
-/** What the call's notifications told: flags that only ever turn on, so order and copies do not matter. */
-interface Observed {
-  redirecting: boolean;
-  ended?: CallEnd;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object';
-}
-
-/** A ResultInfo worth keeping: a number code, at most. Anything else a notification says is dropped. */
-function resultInfoOf(value: unknown): ResultInfo | undefined {
-  if (!isObject(value) || typeof value.code !== 'number') return undefined;
-  return value as ResultInfo;
-}
-
-/**
- * Applies one notification about `callId` (pure; hostile input changes nothing): `redirecting`
- * turns the flag on; `terminated` or a `deleted` call records the end, keeping the first
- * resultInfo and terminationReason any copy carried.
- */
-export function observe(observed: Observed, callId: string, notification: unknown): void {
-  if (!isObject(notification) || notification.kind !== 'call') return;
-  if (typeof notification.callId !== 'string' || notification.callId.toLowerCase() !== callId.toLowerCase())
-    return;
-  const call = isObject(notification.call) ? notification.call : {};
-  if (call.state === 'redirecting') observed.redirecting = true;
-  if (call.state !== 'terminated' && notification.changeType !== 'deleted') return;
-  const end: CallEnd = { ...(observed.ended ?? {}) };
-  const resultInfo = resultInfoOf(call.resultInfo);
-  if (resultInfo && !end.resultInfo) end.resultInfo = resultInfo;
-  if (typeof call.terminationReason === 'string' && call.terminationReason && !end.terminationReason) {
-    end.terminationReason = call.terminationReason;
-  }
-  observed.ended = end;
-}
 
 function notificationsOf(delivery: NotificationDelivery | undefined): GraphNotification[] {
   const notifications = delivery?.notifications;
