@@ -10,6 +10,7 @@ import {
   HandoffApiError,
   HandoffClient,
   HandoffUnreachableError,
+  INCOMING_CALL_WORKFLOW_TYPE,
   type OperationOutcome,
   TRANSFER_FAILED,
   TRANSFER_WORKFLOW_TYPE,
@@ -212,7 +213,16 @@ describe('handoff/client over HTTP', () => {
 
 describe('handoff/client for direct Temporal use', () => {
   it('names the workflow types the worker registers and the failure type a transfer ends with', () => {
-    expect([TRANSFER_WORKFLOW_TYPE, BOT_CALL_WORKFLOW_TYPE].sort()).toEqual(Object.keys(workflows).sort());
+    // groupCallOwner and strayCall are started by workflows and the webhook, not by clients.
+    expect(
+      [
+        TRANSFER_WORKFLOW_TYPE,
+        BOT_CALL_WORKFLOW_TYPE,
+        INCOMING_CALL_WORKFLOW_TYPE,
+        'groupCallOwner',
+        'strayCall',
+      ].sort(),
+    ).toEqual(Object.keys(workflows).sort());
     expect(TRANSFER_WORKFLOW_TYPE).toBe(API_TRANSFER_TYPE);
     expect(TRANSFER_FAILED).toBe(WORKFLOW_TRANSFER_FAILED);
   });
