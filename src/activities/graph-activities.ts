@@ -8,6 +8,7 @@ import type {
   RedirectCallRequest,
   RejectCallRequest,
   ResultInfo,
+  TransferCallRequest,
 } from '../graph/index.js';
 import { GraphRequestError } from '../graph/index.js';
 import { graphRequest, toActivityFailure } from './failures.js';
@@ -121,6 +122,11 @@ export function createGraphActivities(graph: GraphClient) {
     /** Rejects an incoming call without answering it; sent once (sendOnce), never retried blindly. */
     async rejectCall(callId: string, request: RejectCallRequest): Promise<void> {
       await graphRequest(() => graph.rejectCall(callId, request));
+    },
+
+    /** Blind transfer of a call the bot holds ("call: transfer"); not idempotent: sent once. */
+    async transferCall(callId: string, request: TransferCallRequest): Promise<void> {
+      await graphRequest(() => graph.transferCall(callId, request));
     },
 
     /** Tells Graph the bot still holds the call. A call Graph no longer knows is reported gone. */

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { TokenProvider } from './auth.js';
 import { type AnswerCallRequest, type Call, type CreateCallRequest, callSchema } from './call.js';
 import { GraphRequestError, parseRetryAfter } from './errors.js';
-import type { RedirectCallRequest, RejectCallRequest } from './incoming-call.js';
+import type { RedirectCallRequest, RejectCallRequest, TransferCallRequest } from './incoming-call.js';
 import { type CommsOperation, commsOperationSchema, type InviteParticipantsRequest } from './operation.js';
 import { callIdFrom, parseResource } from './resource.js';
 
@@ -48,6 +48,8 @@ export interface GraphClient {
   redirectCall(callId: string, request: RedirectCallRequest): Promise<void>;
   /** POST /communications/calls/{id}/reject: 202 without a body; `terminated` follows as a notification. */
   rejectCall(callId: string, request: RejectCallRequest): Promise<void>;
+  /** POST /communications/calls/{id}/transfer: 202 without a body; the outcome arrives as notifications. */
+  transferCall(callId: string, request: TransferCallRequest): Promise<void>;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -295,6 +297,10 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
 
     async rejectCall(callId, request) {
       await send('POST', `${callPath(callId)}/reject`, request);
+    },
+
+    async transferCall(callId, request) {
+      await send('POST', `${callPath(callId)}/transfer`, request);
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   type ResultInfo,
   sameGraphId,
   sameParty,
+  type TransferCallRequest,
 } from '../graph/index.js';
 import { checkPhoneIdentities, planCall } from './call-plans.js';
 import { GraphError } from './errors.js';
@@ -34,6 +35,8 @@ import {
   renderOperation,
   rosterNotification,
   terminatedNotification,
+  transferFailedNotification,
+  transferStateNotification,
 } from './resources.js';
 import { SimulatorConfigError } from './settings.js';
 import {
@@ -77,6 +80,12 @@ export interface Calling {
   redirect(callId: string, request: RedirectCallRequest): SimulatedCall;
   /** POST /communications/calls/{id}/reject: terminated + deleted. */
   reject(callId: string, request: RejectCallRequest): SimulatedCall;
+  /**
+   * POST /communications/calls/{id}/transfer: transferring, then transferAccepted and the bot's
+   * leg terminated (P2P) or the transferee gone from the roster (group call); or, when the target
+   * never answers, back to established with resultInfo.
+   */
+  transfer(callId: string, request: TransferCallRequest): SimulatedCall;
   /** DELETE /communications/calls/{id}. */
   hangUp(callId: string): void;
   /** Ends a call as if the other party hung up: terminated + deleted to the bot. */
@@ -548,6 +557,56 @@ export function createCalling(deps: CallingDeps): Calling {
       const call = unansweredIncomingCall(callId, 'rejected');
       if (request.callbackUri) call.callbackUri = request.callbackUri;
       notifier.post(end(call, 'Rejected'));
+      return call;
+    },
+
+    transfer(callId, request) {
+      const call = liveCall(callId);
+      if (call.state !== 'established') {
+        throw new GraphError(
+          409,
+          `Call ${call.id} is ${call.state}; only an established call can be transferred.`,
+          'Conflict',
+        );
+      }
+      checkPhoneIdentities([request.transferTarget], 'transferTarget');
+      let transferee: Participant | undefined;
+      if (call.kind === 'group') {
+        if (!request.transferee) {
+          throw new GraphError(
+            400,
+            `Call ${call.id} is a group call: transferee must name the participant to transfer ("call: transfer": only needed, and required, when transferring from a group call).`,
+          );
+        }
+        const named = request.transferee;
+        transferee = call.participants.find(
+          (participant) =>
+            (named.participantId && sameGraphId(participant.id, named.participantId)) ||
+            sameParty(participant.info.identity, named.identity),
+        );
+        if (!transferee || transferee.id === call.myParticipantId) {
+          throw new GraphError(400, `transferee is not a participant of call ${call.id} other than the bot.`);
+        }
+      }
+      transition(call, 'transferring');
+      const batch = [transferStateNotification(call, 'transferring')];
+      if (neverJoins(request.transferTarget.identity)) {
+        transition(call, 'established');
+        batch.push(transferFailedNotification(call, notAnswered([request.transferTarget.identity])));
+        notifier.post(batch);
+        return call;
+      }
+      transition(call, 'transferAccepted');
+      batch.push(transferStateNotification(call, 'transferAccepted'));
+      if (transferee) {
+        const left = transferee;
+        call.participants = call.participants.filter((participant) => participant !== left);
+        transition(call, 'established');
+        batch.push(establishedNotification(call), rosterUpdate(call, { left: [left] }));
+      } else {
+        batch.push(...end(call, 'Transferred'));
+      }
+      notifier.post(batch);
       return call;
     },
 

@@ -7,6 +7,7 @@ import {
   inviteParticipantsRequestSchema,
   redirectCallRequestSchema,
   rejectCallRequestSchema,
+  transferCallRequestSchema,
 } from '../graph/index.js';
 import type { Calling } from './calling.js';
 import { originOf } from './connection.js';
@@ -100,6 +101,13 @@ export async function graphCallRoutes(app: FastifyInstance, deps: GraphRoutesDep
   app.post<CallParams>('/:callId/reject', async (request, reply) => {
     const body = parseBody(rejectCallRequestSchema, request.body);
     calling.reject(request.params.callId, body);
+    return reply.code(202).send();
+  });
+
+  // "call: transfer" (v1.0): 202 Accepted without a body.
+  app.post<CallParams>('/:callId/transfer', async (request, reply) => {
+    const body = parseBody(transferCallRequestSchema, request.body);
+    calling.transfer(request.params.callId, body);
     return reply.code(202).send();
   });
 

@@ -6,6 +6,8 @@ export const notificationKinds = [
   'establishing',
   'established',
   'redirecting',
+  'transferring',
+  'transferAccepted',
   'terminated',
   'deleted',
   'operation',
