@@ -50,6 +50,7 @@ import { startDevServer } from '../src/temporal/dev-server.js';
 import { projectRoot } from '../src/temporal/project-root.js';
 import { HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { buildWebhookServer } from '../src/webhook/index.js';
+import { incomingCallStartOptions } from '../src/webhook/routes/incoming-calls.js';
 import {
   callbackUriFor,
   TRANSFER_WORKFLOW_TYPE,
@@ -75,6 +76,10 @@ import type {
   OperationOutcome,
 } from '../src/workflows/bot-call-types.js';
 import { graphNotificationsSignal, transferWorkflowId } from '../src/workflows/definitions.js';
+import {
+  type IncomingCallAction,
+  incomingCallWorkflowId,
+} from '../src/workflows/incoming-call-definitions.js';
 import { strayCallWorkflowId } from '../src/workflows/stray-call-definitions.js';
 import { startBotReceiver } from '../test/support/bot-receiver.js';
 
@@ -782,6 +787,48 @@ export async function recordStrayCall(stack: RecordingStack): Promise<RecordedTr
   return finishRecording(stack, workflowId, problemsBefore);
 }
 
+export const REDIRECTED_CALL_ID = 'recorded-redirect';
+export const REJECTED_CALL_ID = 'recorded-reject';
+
+/**
+ * An `incomingCall` (issue 11.3), started as `POST /api/incoming-calls/:callId/redirect|reject`
+ * does: the incoming notification goes to a bot receiver of its own (the webhook's registered URL
+ * would start a transfer that answers the call), the workflow redirects or rejects it and follows
+ * `redirecting`/`terminated`/`deleted` on its callback to the outcome.
+ */
+export async function recordIncomingCall(
+  stack: RecordingStack,
+  callId: string,
+  action: IncomingCallAction,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const receiver = await startBotReceiver();
+  try {
+    await stack.simulator.placeIncomingCall({ botUrl: receiver.callbackUrl(), callId });
+    await stack.simulator.whenIdle();
+    const handle = await stack.client.workflow.start(
+      'incomingCall',
+      incomingCallStartOptions(
+        {
+          publicBaseUrl: stack.publicBaseUrl,
+          callbackSecrets: stack.callbackSecrets,
+          taskQueue: stack.taskQueue,
+        },
+        callId,
+        action,
+      ),
+    );
+    const expected = action.kind === 'redirect' ? 'redirected' : 'rejected';
+    const outcome = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
+    if (outcome === 'timedOut' || 'error' in outcome || outcome.value.outcome !== expected) {
+      throw new Error(`incoming call ${callId} was not ${expected}: ${JSON.stringify(outcome)}`);
+    }
+    return await finishRecording(stack, incomingCallWorkflowId(callId), problemsBefore);
+  } finally {
+    await receiver.stop();
+  }
+}
+
 /**
  * `botLegAfterTransfer: stay` (started as the API does, for a call answered elsewhere, so that the
  * policy is the request's): the transfer continues as new into a `groupCallOwner`, which hangs up
@@ -918,6 +965,21 @@ async function main(): Promise<void> {
       ['transfer-failed-hang-up-caller', () => recordFailedHangUpTransfer(stack)],
       // After transfer-leave: it reports to that finished transfer.
       ['stray-call', () => recordStrayCall(stack)],
+      [
+        'incoming-call-redirect',
+        () =>
+          recordIncomingCall(stack, REDIRECTED_CALL_ID, {
+            kind: 'redirect',
+            targets: [
+              { identity: { user: { id: 'b7d7d5f5-0a4c-4a5e-9a43-0e9cbd2c3f11', displayName: 'Alice' } } },
+            ],
+            timeoutSeconds: 30,
+          }),
+      ],
+      [
+        'incoming-call-reject',
+        () => recordIncomingCall(stack, REJECTED_CALL_ID, { kind: 'reject', reason: 'busy' }),
+      ],
     ];
     let stay: Promise<{ transfer: RecordedTransfer; owner: RecordedTransfer }> | undefined;
     const recordStay = () => {

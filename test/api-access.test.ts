@@ -82,6 +82,9 @@ const apiRoutes = (): Array<[string, string]> => [
   ['POST', `/api/bot-calls/call-${randomUUID()}/transfers`],
   ['POST', `/api/bot-calls/call-${randomUUID()}/moves`],
   ['POST', `/api/bot-calls/call-${randomUUID()}/hang-up`],
+  ['POST', `/api/incoming-calls/${randomUUID()}/redirect`],
+  ['POST', `/api/incoming-calls/${randomUUID()}/reject`],
+  ['GET', `/api/incoming-calls/${randomUUID()}`],
   ['GET', '/openapi.json'],
 ];
 

@@ -11,6 +11,7 @@ import {
   HandoffApiError,
   HandoffClient,
   HandoffUnreachableError,
+  INCOMING_CALL_WORKFLOW_TYPE,
   type OperationOutcome,
   STRAY_CALL_WORKFLOW_TYPE,
   TRANSFER_FAILED,
@@ -220,6 +221,7 @@ describe('handoff/client for direct Temporal use', () => {
         BOT_CALL_WORKFLOW_TYPE,
         GROUP_CALL_OWNER_WORKFLOW_TYPE,
         STRAY_CALL_WORKFLOW_TYPE,
+        INCOMING_CALL_WORKFLOW_TYPE,
       ].sort(),
     ).toEqual(Object.keys(workflows).sort());
     expect(TRANSFER_WORKFLOW_TYPE).toBe(API_TRANSFER_TYPE);

@@ -30,6 +30,8 @@ const SCENARIOS = [
   'channel-meeting',
   'guest-lobby',
   'pstn-call',
+  'redirect',
+  'reject',
 ];
 
 let temporal: TestTemporal;
@@ -116,6 +118,14 @@ describe('npm run demo', () => {
       sourceCallId: expect.any(String),
     });
     expect(byName.get('p2p-app-hosted')).toMatchObject({ blobUntouched: true });
+    expect(byName.get('redirect')).toMatchObject({
+      outcome: 'redirected',
+      workflowId: expect.stringMatching(/^incoming-/),
+    });
+    expect(byName.get('reject')).toMatchObject({
+      outcome: 'rejected',
+      workflowId: expect.stringMatching(/^incoming-/),
+    });
     expect(byName.get('guest-lobby')).toMatchObject({ admittedFromLobby: true });
     expect(byName.get('answered-elsewhere')).toMatchObject({
       groupCallId: expect.any(String),

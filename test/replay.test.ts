@@ -55,6 +55,7 @@ const reorderedFirstActivity: Record<string, string> = {
   botCall: 'getCall',
   strayCall: 'hangUp',
   groupCallOwner: 'getCall',
+  incomingCall: 'getCall',
 };
 // Read while collecting tests: a file that is not a history fails the whole file, naming it.
 const committed = readHistoryDir(historiesDir);
@@ -189,6 +190,16 @@ describe('the committed histories in test/histories', () => {
         activities: ['hangUp'],
         last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       },
+      'incoming-call-redirect': {
+        type: 'incomingCall',
+        activities: ['redirectCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'incoming-call-reject': {
+        type: 'incomingCall',
+        activities: ['rejectCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
     };
     for (const [name, { type, activities, last }] of Object.entries(expected)) {
       const history = committedHistory(name);
@@ -257,7 +268,7 @@ describe('npm run replay arguments', () => {
       },
     );
     expect(DEFAULT_REPLAY_QUERY).toBe(
-      "WorkflowType IN ('botCall', 'groupCallOwner', 'strayCall', 'transferCall')",
+      "WorkflowType IN ('botCall', 'groupCallOwner', 'incomingCall', 'strayCall', 'transferCall')",
     );
     const parsed = parseReplayArgs(
       ['--address', '127.0.0.1:7999', '--workflow-id', 'a', '--workflow-id', 'b'],

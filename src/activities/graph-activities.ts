@@ -5,7 +5,10 @@ import type {
   GraphClient,
   InviteParticipantsRequest,
   OperationStatus,
+  RedirectCallRequest,
+  RejectCallRequest,
   ResultInfo,
+  TransferCallRequest,
 } from '../graph/index.js';
 import { GraphRequestError } from '../graph/index.js';
 import { graphRequest, toActivityFailure } from './failures.js';
@@ -109,6 +112,21 @@ export function createGraphActivities(graph: GraphClient) {
         if (isNotFound(error)) return { gone: true };
         throw toActivityFailure(error);
       }
+    },
+
+    /** Redirects an incoming call without answering it; sent once (sendOnce), never retried blindly. */
+    async redirectCall(callId: string, request: RedirectCallRequest): Promise<void> {
+      await graphRequest(() => graph.redirectCall(callId, request));
+    },
+
+    /** Rejects an incoming call without answering it; sent once (sendOnce), never retried blindly. */
+    async rejectCall(callId: string, request: RejectCallRequest): Promise<void> {
+      await graphRequest(() => graph.rejectCall(callId, request));
+    },
+
+    /** Blind transfer of a call the bot holds ("call: transfer"); not idempotent: sent once. */
+    async transferCall(callId: string, request: TransferCallRequest): Promise<void> {
+      await graphRequest(() => graph.transferCall(callId, request));
     },
 
     /** Tells Graph the bot still holds the call. A call Graph no longer knows is reported gone. */

@@ -376,12 +376,60 @@ async function callAnsweredElsewhere(callbackUri: string, step: (line: string) =
 }
 
 // ---------------------------------------------------------------------------------------------
+// Incoming calls redirected or rejected without being answered (issue 11.3)
+
+/**
+ * Rings the bot with an incoming call whose notification another system receives (so that a
+ * configured HANDOFF_DEFAULT_TARGET does not answer it first), then asks Handoff to redirect or
+ * reject it and follows GET /api/incoming-calls/:callId to the outcome.
+ */
+async function incomingCallAction(
+  verb: 'redirect' | 'reject',
+  body: unknown,
+  expected: string,
+  step: (line: string) => void,
+): Promise<Report> {
+  return withOtherSystem(async (botUrl) => {
+    const { callId } = (await simulator.post('/incoming-calls', { botUrl, caller })) as { callId: string };
+    step(`incoming call ${callId} from ${caller.user?.displayName}, not answered: ${verb}`);
+    const path = `/api/incoming-calls/${encodeURIComponent(callId)}`;
+    const { workflowId, uiUrl } = await handoff.post(`${path}/${verb}`, body, 201);
+    const result = await waitFor(`the ${verb} of ${callId} to finish`, async () => {
+      const view = (await handoff.get(path)) as {
+        status: string;
+        result?: { outcome: string; reason?: string };
+      };
+      return view.status === 'RUNNING' ? undefined : view;
+    });
+    const outcome = result.result?.outcome;
+    step(`  ${workflowId}: ${result.status}, outcome ${outcome ?? 'none'}`);
+    if (outcome !== expected) {
+      throw new DemoCheckFailed(
+        `${workflowId} ended ${outcome ?? result.status}, not ${expected}: ${result.result?.reason ?? 'no reason given'}`,
+      );
+    }
+    return { workflowId, callId, outcome, uiUrl: uiUrl ?? null };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The scenarios
 
 const appHostedBlob =
   '<Media Session Configuration Blob of the bot media stack: {"mpUri":"net.tcp://bot.contoso.com:14460/MediaProcessor","audioRenderContexts":["14778cc4-f54c-43c7-989f-9092e34ef784"]}>';
 
 const scenarios: Scenario[] = [
+  {
+    name: 'redirect',
+    description: 'an incoming call redirected to user1 without being answered (call: redirect)',
+    run: (step) =>
+      incomingCallAction('redirect', { targets: [{ identity: user1 }], timeout: 30 }, 'redirected', step),
+  },
+  {
+    name: 'reject',
+    description: 'an incoming call rejected as busy without being answered (call: reject)',
+    run: (step) => incomingCallAction('reject', { reason: 'busy' }, 'rejected', step),
+  },
   {
     name: 'p2p-transfer',
     description:

@@ -13,7 +13,10 @@ import type {
   CancelRequested,
   ErrorBody,
   HangUpRequested,
+  IncomingCallStatus,
   OperationAnswer,
+  RedirectIncomingCallRequest,
+  RejectIncomingCallRequest,
   StartBotCallRequest,
   StartedWorkflow,
   StartTransferRequest,
@@ -91,6 +94,21 @@ export class HandoffClient {
   /** `POST /api/transfers/:workflowId/cancel`: hangs up the group call it created. 409 once it ended. */
   cancelTransfer(workflowId: string): Promise<CancelRequested> {
     return this.#send('POST', `/api/transfers/${encodeURIComponent(workflowId)}/cancel`);
+  }
+
+  /** `POST /api/incoming-calls/:callId/redirect`. 409 `incoming_call_handled` once redirected or rejected. */
+  redirectIncomingCall(callId: string, request: RedirectIncomingCallRequest): Promise<StartedWorkflow> {
+    return this.#send('POST', `/api/incoming-calls/${encodeURIComponent(callId)}/redirect`, request);
+  }
+
+  /** `POST /api/incoming-calls/:callId/reject`. 409 `incoming_call_handled` once redirected or rejected. */
+  rejectIncomingCall(callId: string, request: RejectIncomingCallRequest = {}): Promise<StartedWorkflow> {
+    return this.#send('POST', `/api/incoming-calls/${encodeURIComponent(callId)}/reject`, request);
+  }
+
+  /** `GET /api/incoming-calls/:callId`: the outcome. 404 `incoming_call_not_found`. */
+  getIncomingCall(callId: string): Promise<IncomingCallStatus> {
+    return this.#send('GET', `/api/incoming-calls/${encodeURIComponent(callId)}`);
   }
 
   /** `POST /api/bot-calls`. 409 `bot_call_exists` for an id already used. */

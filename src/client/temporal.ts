@@ -4,6 +4,7 @@
  * which are safe outside a workflow; no workflow code is loaded.
  */
 import type { BotCallInput, BotCallResult } from '../workflows/bot-call-types.js';
+import type { IncomingCallInput, IncomingCallResult } from '../workflows/incoming-call-definitions.js';
 import type { TransferInput, TransferResult } from '../workflows/types.js';
 
 export {
@@ -24,6 +25,12 @@ export {
   transferStateQuery,
   transferWorkflowId,
 } from '../workflows/definitions.js';
+export type * from '../workflows/incoming-call-definitions.js';
+export {
+  INCOMING_CALL_WORKFLOW_TYPE,
+  incomingCallStateQuery,
+  incomingCallWorkflowId,
+} from '../workflows/incoming-call-definitions.js';
 export {
   STRAY_CALL_WORKFLOW_TYPE,
   type StrayCallInput,
@@ -46,6 +53,9 @@ export const TRANSFER_FAILED = 'TransferFailed';
 export type TransferCallWorkflow = (input: TransferInput) => Promise<TransferResult>;
 /** The bot-call workflow's signature: `client.workflow.start<BotCallWorkflow>(BOT_CALL_WORKFLOW_TYPE, …)`. */
 export type BotCallWorkflow = (input: BotCallInput) => Promise<BotCallResult>;
+
+/** The incoming-call workflow's signature: redirect or reject without answering (issue 11.3). */
+export type IncomingCallWorkflow = (input: IncomingCallInput) => Promise<IncomingCallResult>;
 
 /** The task queue Handoff's workers poll unless HANDOFF_TASK_QUEUE says otherwise. */
 export const DEFAULT_TASK_QUEUE = 'handoff';

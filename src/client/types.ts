@@ -3,7 +3,7 @@
  * are what the API validates; the answers are what it sends. The workflow types they carry
  * (targets, snapshots, results, operation outcomes) are the workflows' own.
  */
-import type { IdentitySet, MediaInfo } from '../graph/index.js';
+import type { IdentitySet, MediaInfo, RejectReason } from '../graph/index.js';
 import type {
   BotCallResult,
   BotCallSnapshot,
@@ -11,6 +11,7 @@ import type {
   CallRequest,
   OperationOutcome,
 } from '../workflows/bot-call-types.js';
+import type { IncomingCallResult, IncomingCallSnapshot } from '../workflows/incoming-call-definitions.js';
 import type {
   TransferResult,
   TransferSnapshot,
@@ -27,6 +28,20 @@ export interface StartTransferRequest {
   preFetchMedia?: MediaInfo[];
   /** Another system answered the call: Handoff does not answer it, it reads it from Graph. */
   alreadyAnswered?: boolean;
+}
+
+/** `POST /api/incoming-calls/:callId/redirect` ("call: redirect", v1.0): ring `targets` instead of answering. */
+export interface RedirectIncomingCallRequest {
+  targets: Array<{ identity: IdentitySet }>;
+  /** Seconds Graph rings the targets, 15-90; Graph's default when omitted. */
+  timeout?: number;
+  maskCallee?: boolean;
+  maskCaller?: boolean;
+}
+
+/** `POST /api/incoming-calls/:callId/reject` ("call: reject", v1.0). */
+export interface RejectIncomingCallRequest {
+  reason?: RejectReason;
 }
 
 /** `POST /api/bot-calls`: create a call or join a meeting; `id` makes the workflow id `call-<id>`. */
@@ -65,6 +80,7 @@ export interface RunStatus<Snapshot, Result> {
 
 export type TransferStatus = RunStatus<TransferSnapshot, TransferResult>;
 export type BotCallStatus = RunStatus<BotCallSnapshot, BotCallResult>;
+export type IncomingCallStatus = RunStatus<IncomingCallSnapshot, IncomingCallResult>;
 
 /** `202` of `POST /api/transfers/:id/cancel`. */
 export interface CancelRequested {

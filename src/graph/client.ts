@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { TokenProvider } from './auth.js';
 import { type AnswerCallRequest, type Call, type CreateCallRequest, callSchema } from './call.js';
 import { GraphRequestError, parseRetryAfter } from './errors.js';
+import type { RedirectCallRequest, RejectCallRequest, TransferCallRequest } from './incoming-call.js';
 import { type CommsOperation, commsOperationSchema, type InviteParticipantsRequest } from './operation.js';
 import { callIdFrom, parseResource } from './resource.js';
 
@@ -43,6 +44,12 @@ export interface GraphClient {
   hangUp(callId: string): Promise<void>;
   /** POST /communications/calls/{id}/keepAlive: without one every 15–45 minutes Graph ends the call. */
   keepAlive(callId: string): Promise<void>;
+  /** POST /communications/calls/{id}/redirect: 202 without a body; the outcome arrives as notifications. */
+  redirectCall(callId: string, request: RedirectCallRequest): Promise<void>;
+  /** POST /communications/calls/{id}/reject: 202 without a body; `terminated` follows as a notification. */
+  rejectCall(callId: string, request: RejectCallRequest): Promise<void>;
+  /** POST /communications/calls/{id}/transfer: 202 without a body; the outcome arrives as notifications. */
+  transferCall(callId: string, request: TransferCallRequest): Promise<void>;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -282,6 +289,18 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
 
     async keepAlive(callId) {
       await send('POST', `${callPath(callId)}/keepAlive`);
+    },
+
+    async redirectCall(callId, request) {
+      await send('POST', `${callPath(callId)}/redirect`, request);
+    },
+
+    async rejectCall(callId, request) {
+      await send('POST', `${callPath(callId)}/reject`, request);
+    },
+
+    async transferCall(callId, request) {
+      await send('POST', `${callPath(callId)}/transfer`, request);
     },
   };
 }

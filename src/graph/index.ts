@@ -4,6 +4,7 @@ export * from './client.js';
 export * from './clouds.js';
 export * from './errors.js';
 export * from './identity.js';
+export * from './incoming-call.js';
 export * from './media.js';
 export * from './meeting.js';
 export * from './notification.js';

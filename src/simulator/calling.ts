@@ -10,9 +10,12 @@ import {
   type Modality,
   type Participant,
   primaryIdentity,
+  type RedirectCallRequest,
+  type RejectCallRequest,
   type ResultInfo,
   sameGraphId,
   sameParty,
+  type TransferCallRequest,
 } from '../graph/index.js';
 import { checkPhoneIdentities, planCall } from './call-plans.js';
 import { GraphError } from './errors.js';
@@ -27,10 +30,13 @@ import {
   makeParticipant,
   type OutgoingNotification,
   operationNotification,
+  redirectingNotification,
   renderCall,
   renderOperation,
   rosterNotification,
   terminatedNotification,
+  transferFailedNotification,
+  transferStateNotification,
 } from './resources.js';
 import { SimulatorConfigError } from './settings.js';
 import {
@@ -70,6 +76,16 @@ export interface Calling {
     callId: string,
     request: InviteParticipantsRequest,
   ): { operation: SimulatedOperation; body: Record<string, unknown> };
+  /** POST /communications/calls/{id}/redirect: redirecting, then terminated + deleted. */
+  redirect(callId: string, request: RedirectCallRequest): SimulatedCall;
+  /** POST /communications/calls/{id}/reject: terminated + deleted. */
+  reject(callId: string, request: RejectCallRequest): SimulatedCall;
+  /**
+   * POST /communications/calls/{id}/transfer: transferring, then transferAccepted and the bot's
+   * leg terminated (P2P) or the transferee gone from the roster (group call); or, when the target
+   * never answers, back to established with resultInfo.
+   */
+  transfer(callId: string, request: TransferCallRequest): SimulatedCall;
   /** DELETE /communications/calls/{id}. */
   hangUp(callId: string): void;
   /** Ends a call as if the other party hung up: terminated + deleted to the bot. */
@@ -322,6 +338,22 @@ export function createCalling(deps: CallingDeps): Calling {
     return [operationNotification(call, operation), rosterUpdate(call, { joined })];
   }
 
+  /**
+   * Redirect and reject are answers to an incoming call: one that was answered, redirected or
+   * rejected already is not incoming any more, and Graph refuses a second answer.
+   */
+  function unansweredIncomingCall(callId: string, action: 'redirected' | 'rejected'): SimulatedCall {
+    const call = liveCall(callId);
+    if (call.direction !== 'incoming' || call.state !== 'incoming') {
+      throw new GraphError(
+        409,
+        `Call ${call.id} is ${call.direction === 'incoming' ? call.state : 'an outgoing call'}; only an incoming call that was neither answered, redirected nor rejected can be ${action}.`,
+        'Conflict',
+      );
+    }
+    return call;
+  }
+
   return {
     liveCall,
 
@@ -504,6 +536,78 @@ export function createCalling(deps: CallingDeps): Calling {
       }
       notifier.post(batch);
       return { operation, body };
+    },
+
+    redirect(callId, request) {
+      const call = unansweredIncomingCall(callId, 'redirected');
+      checkPhoneIdentities(request.targets, 'targets');
+      if (request.callbackUri) call.callbackUri = request.callbackUri;
+      transition(call, 'redirecting');
+      const batch = [redirectingNotification(call)];
+      // Several targets ring at once and the first to pick up takes the call; when none would
+      // ever answer, the redirect fails as a ringing timeout (SIP 408) and the caller's call ends.
+      const answering = request.targets.find((target) => !neverJoins(target.identity));
+      if (!answering) call.resultInfo = notAnswered(request.targets.map((target) => target.identity));
+      batch.push(...end(call, answering ? 'Redirected' : undefined));
+      notifier.post(batch);
+      return call;
+    },
+
+    reject(callId, request) {
+      const call = unansweredIncomingCall(callId, 'rejected');
+      if (request.callbackUri) call.callbackUri = request.callbackUri;
+      notifier.post(end(call, 'Rejected'));
+      return call;
+    },
+
+    transfer(callId, request) {
+      const call = liveCall(callId);
+      if (call.state !== 'established') {
+        throw new GraphError(
+          409,
+          `Call ${call.id} is ${call.state}; only an established call can be transferred.`,
+          'Conflict',
+        );
+      }
+      checkPhoneIdentities([request.transferTarget], 'transferTarget');
+      let transferee: Participant | undefined;
+      if (call.kind === 'group') {
+        if (!request.transferee) {
+          throw new GraphError(
+            400,
+            `Call ${call.id} is a group call: transferee must name the participant to transfer ("call: transfer": only needed, and required, when transferring from a group call).`,
+          );
+        }
+        const named = request.transferee;
+        transferee = call.participants.find(
+          (participant) =>
+            (named.participantId && sameGraphId(participant.id, named.participantId)) ||
+            sameParty(participant.info.identity, named.identity),
+        );
+        if (!transferee || transferee.id === call.myParticipantId) {
+          throw new GraphError(400, `transferee is not a participant of call ${call.id} other than the bot.`);
+        }
+      }
+      transition(call, 'transferring');
+      const batch = [transferStateNotification(call, 'transferring')];
+      if (neverJoins(request.transferTarget.identity)) {
+        transition(call, 'established');
+        batch.push(transferFailedNotification(call, notAnswered([request.transferTarget.identity])));
+        notifier.post(batch);
+        return call;
+      }
+      transition(call, 'transferAccepted');
+      batch.push(transferStateNotification(call, 'transferAccepted'));
+      if (transferee) {
+        const left = transferee;
+        call.participants = call.participants.filter((participant) => participant !== left);
+        transition(call, 'established');
+        batch.push(establishedNotification(call), rosterUpdate(call, { left: [left] }));
+      } else {
+        batch.push(...end(call, 'Transferred'));
+      }
+      notifier.post(batch);
+      return call;
     },
 
     hangUp(callId) {

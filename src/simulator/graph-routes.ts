@@ -5,6 +5,9 @@ import {
   answerCallRequestSchema,
   createCallRequestSchema,
   inviteParticipantsRequestSchema,
+  redirectCallRequestSchema,
+  rejectCallRequestSchema,
+  transferCallRequestSchema,
 } from '../graph/index.js';
 import type { Calling } from './calling.js';
 import { originOf } from './connection.js';
@@ -85,6 +88,26 @@ export async function graphCallRoutes(app: FastifyInstance, deps: GraphRoutesDep
   app.post<CallParams>('/:callId/answer', async (request, reply) => {
     const body = parseBody(answerCallRequestSchema, request.body);
     calling.answer(request.params.callId, body);
+    return reply.code(202).send();
+  });
+
+  // "call: redirect" and "call: reject" (v1.0): 202 Accepted without a body.
+  app.post<CallParams>('/:callId/redirect', async (request, reply) => {
+    const body = parseBody(redirectCallRequestSchema, request.body);
+    calling.redirect(request.params.callId, body);
+    return reply.code(202).send();
+  });
+
+  app.post<CallParams>('/:callId/reject', async (request, reply) => {
+    const body = parseBody(rejectCallRequestSchema, request.body);
+    calling.reject(request.params.callId, body);
+    return reply.code(202).send();
+  });
+
+  // "call: transfer" (v1.0): 202 Accepted without a body.
+  app.post<CallParams>('/:callId/transfer', async (request, reply) => {
+    const body = parseBody(transferCallRequestSchema, request.body);
+    calling.transfer(request.params.callId, body);
     return reply.code(202).send();
   });
 

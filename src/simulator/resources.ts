@@ -1,4 +1,11 @@
-import type { ChangeType, IdentitySet, Modality, Participant, ParticipantInfo } from '../graph/index.js';
+import type {
+  ChangeType,
+  IdentitySet,
+  Modality,
+  Participant,
+  ParticipantInfo,
+  ResultInfo,
+} from '../graph/index.js';
 import type { NotificationKind } from './settings.js';
 import type { SimulatedCall, SimulatedOperation } from './state.js';
 
@@ -218,6 +225,48 @@ export function establishedNotification(call: SimulatedCall): OutgoingNotificati
       tenantId: call.tenantId,
       ...meetingData(call),
     }),
+  );
+}
+
+/** State redirecting: Graph rings the redirect's targets ("call: redirect", v1.0). */
+export function redirectingNotification(call: SimulatedCall): OutgoingNotification {
+  return notification(
+    'redirecting',
+    call.id,
+    call.callbackUri,
+    'updated',
+    callPath(call.id),
+    callData(call, { state: 'redirecting', direction: call.direction }),
+  );
+}
+
+/** A call state change the transfer page shows on its own: `transferring`, `transferAccepted`. */
+export function transferStateNotification(
+  call: SimulatedCall,
+  state: 'transferring' | 'transferAccepted',
+): OutgoingNotification {
+  return notification(
+    state,
+    call.id,
+    call.callbackUri,
+    'updated',
+    callPath(call.id),
+    callData(call, { state, direction: call.direction }),
+  );
+}
+
+/** Back to established after a failed transfer, with Graph's resultInfo ("call: transfer", v1.0). */
+export function transferFailedNotification(
+  call: SimulatedCall,
+  resultInfo: ResultInfo,
+): OutgoingNotification {
+  return notification(
+    'established',
+    call.id,
+    call.callbackUri,
+    'updated',
+    callPath(call.id),
+    callData(call, { state: 'established', direction: call.direction, resultInfo }),
   );
 }
 

@@ -12,6 +12,7 @@ import {
   moveParticipantRequestSchema,
   transferIntoCallRequestSchema,
 } from './call-request.js';
+import { redirectRequestSchema, rejectRequestSchema } from './incoming-call-request.js';
 import { transferRequestSchema } from './transfer-request.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -116,6 +117,15 @@ const operationResponses = {
 
 const security = [{ bearerAuth: [] }];
 
+const callIdParams = jsonSchemaOf(
+  z.object({ callId: z.string().describe('the Graph id of the incoming call (from its notification)') }),
+);
+
+const incomingCallStartResponses = (what: string) => ({
+  ...startResponses(what),
+  409: error('This call was already redirected or rejected through this API (without this key)'),
+});
+
 const healthSchema = z.object({ status: z.string() });
 
 export const apiRouteSchemas = {
@@ -219,6 +229,35 @@ export const apiRouteSchemas = {
       202: json('Hang-up requested', requestedSchema),
       404: error('No bot call with this workflow id'),
       409: error('The bot call has ended'),
+      ...commonErrors,
+    },
+  },
+  redirectIncomingCall: {
+    summary: 'Redirect an incoming call without answering it (Graph call: redirect)',
+    tags: ['incoming-calls'],
+    security,
+    params: callIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(redirectRequestSchema),
+    response: incomingCallStartResponses('redirect'),
+  },
+  rejectIncomingCall: {
+    summary: 'Reject an incoming call without answering it (Graph call: reject)',
+    tags: ['incoming-calls'],
+    security,
+    params: callIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(rejectRequestSchema),
+    response: incomingCallStartResponses('reject'),
+  },
+  getIncomingCall: {
+    summary: 'What became of a redirected or rejected incoming call',
+    tags: ['incoming-calls'],
+    security,
+    params: callIdParams,
+    response: {
+      200: json('The run', runStatusSchema),
+      404: error('This call was neither redirected nor rejected through this API'),
       ...commonErrors,
     },
   },

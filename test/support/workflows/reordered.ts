@@ -9,6 +9,7 @@
  * - `botCall`: reads a call before creating its own.
  * - `strayCall`: hangs the call up before reading it.
  * - `groupCallOwner`: reads the group call where the real one hangs it up.
+ * - `incomingCall`: reads the call before redirecting or rejecting it.
  */
 import { sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { HandoffFlow, HandoffTransferState } from '../../../src/temporal/search-attributes.js';
@@ -16,6 +17,7 @@ import type { BotCallInput } from '../../../src/workflows/bot-call-types.js';
 import { openCallSession } from '../../../src/workflows/call-session.js';
 import { retriedGraph } from '../../../src/workflows/graph-requests.js';
 import type { GroupCallOwnerInput } from '../../../src/workflows/group-call-owner.js';
+import type { IncomingCallInput } from '../../../src/workflows/incoming-call-definitions.js';
 import type { StrayCallInput } from '../../../src/workflows/stray-call-definitions.js';
 
 export { transferCall } from './transfer-reordered.js';
@@ -39,4 +41,10 @@ export async function groupCallOwner(input: GroupCallOwnerInput): Promise<void> 
   upsertSearchAttributes([{ key: HandoffTransferState, value: 'holdingGroupCall' }]);
   await sleep(Math.max(1, input.hangUpAt - Date.now()));
   await retriedGraph.getCall(input.groupCallId);
+}
+
+export async function incomingCall(input: IncomingCallInput): Promise<void> {
+  upsertSearchAttributes([{ key: HandoffFlow, value: input.action.kind }]);
+  upsertSearchAttributes([{ key: HandoffTransferState, value: 'checking' }]);
+  await retriedGraph.getCall(input.callId);
 }
