@@ -14,12 +14,15 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     graph: graphClientFor(config, simulator),
     temporalAddress: address,
+    shutdownGraceMs: config.workerShutdownGraceMs,
     ...(config.workflowBundlePath ? { workflowBundlePath: config.workflowBundlePath } : {}),
   });
   console.log(`[handoff-worker] ready: polling ${config.temporal.taskQueue} on ${address}`);
-  // Worker.run() shuts down gracefully on SIGINT/SIGTERM by default.
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM by default: it stops polling, lets running
+  // activities finish for HANDOFF_WORKER_SHUTDOWN_GRACE_MS, then resolves.
   await worker.run();
   await connection.close();
+  console.log('[handoff-worker] stopped');
 }
 
 main().catch((error: unknown) => {

@@ -95,6 +95,16 @@ export interface HandoffConfig {
   webhook: { host: string; port: number; publicBaseUrl: string; bodyLimitBytes: number };
   /** The HTTP API other services use (transfers, bot calls, OpenAPI), on its own listener. */
   api: ApiSettings;
+  /**
+   * HANDOFF_DRAIN_DELAY_MS: on SIGTERM, how long the listeners answer readiness and new requests
+   * 503 before they close, so a load balancer stops sending them traffic (docs/production.md).
+   */
+  drainDelayMs: number;
+  /**
+   * HANDOFF_WORKER_SHUTDOWN_GRACE_MS: on SIGTERM, how long the worker lets running activities finish
+   * before it cancels them (Temporal then retries them on another worker).
+   */
+  workerShutdownGraceMs: number;
   /** Present in tenant mode. */
   tenant?: TenantSettings;
   /** Present in tenant mode; in embedded mode the simulator's keys are used. */
@@ -451,6 +461,26 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes <= 0)
     read.problems.push('HANDOFF_BODY_LIMIT_BYTES must be a positive integer');
 
+  const drainDelayText = read.text('HANDOFF_DRAIN_DELAY_MS');
+  const drainDelayMs = drainDelayText === undefined ? 0 : Number(drainDelayText);
+  if (!Number.isInteger(drainDelayMs) || drainDelayMs < 0 || drainDelayMs > 120_000) {
+    read.problems.push(
+      `HANDOFF_DRAIN_DELAY_MS must be an integer from 0 to 120000 (milliseconds the webhook drains before it closes on SIGTERM), got "${drainDelayText}"`,
+    );
+  }
+
+  const graceText = read.text('HANDOFF_WORKER_SHUTDOWN_GRACE_MS');
+  const workerShutdownGraceMs = graceText === undefined ? 10_000 : Number(graceText);
+  if (
+    !Number.isInteger(workerShutdownGraceMs) ||
+    workerShutdownGraceMs < 0 ||
+    workerShutdownGraceMs > 600_000
+  ) {
+    read.problems.push(
+      `HANDOFF_WORKER_SHUTDOWN_GRACE_MS must be an integer from 0 to 600000 (milliseconds running activities get to finish when the worker stops), got "${graceText}"`,
+    );
+  }
+
   const logLevel = read.text('LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     read.problems.push(
@@ -484,6 +514,8 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     },
     webhook: { host, port, publicBaseUrl, bodyLimitBytes },
     api,
+    drainDelayMs,
+    workerShutdownGraceMs,
     ...(tenant ? { tenant } : {}),
     ...(notificationAuth ? { notificationAuth } : {}),
     notifications,
