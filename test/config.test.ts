@@ -108,6 +108,25 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the shutdown settings: drain delay of the webhook, grace of the worker', () => {
+    const defaults = loadConfig({});
+    expect(defaults.drainDelayMs).toBe(0);
+    expect(defaults.workerShutdownGraceMs).toBe(10_000);
+    const set = loadConfig({ HANDOFF_DRAIN_DELAY_MS: '5000', HANDOFF_WORKER_SHUTDOWN_GRACE_MS: '0' });
+    expect(set.drainDelayMs).toBe(5000);
+    expect(set.workerShutdownGraceMs).toBe(0);
+    for (const bad of ['-1', '1.5', 'soon', '200000']) {
+      expect(problemsOf({ HANDOFF_DRAIN_DELAY_MS: bad }).join()).toMatch(
+        /HANDOFF_DRAIN_DELAY_MS must be an integer from 0 to 120000/,
+      );
+    }
+    for (const bad of ['-1', 'later', '700000']) {
+      expect(problemsOf({ HANDOFF_WORKER_SHUTDOWN_GRACE_MS: bad }).join()).toMatch(
+        /HANDOFF_WORKER_SHUTDOWN_GRACE_MS must be an integer from 0 to 600000/,
+      );
+    }
+  });
+
   it('names every missing tenant setting', () => {
     const problems = problemsOf({ GRAPH_TENANT_ID: 'x' });
     expect(problems.join('\n')).toMatch(/GRAPH_CLIENT_ID is required/);
