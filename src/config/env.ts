@@ -105,6 +105,11 @@ export interface HandoffConfig {
    * before it cancels them (Temporal then retries them on another worker).
    */
   workerShutdownGraceMs: number;
+  /**
+   * HANDOFF_WORKER_METRICS_ADDRESS: `host:port` where a worker serves Prometheus metrics (Handoff's
+   * and the Temporal SDK's); unset, no metrics endpoint (docs/metrics.md, "Worker").
+   */
+  workerMetricsAddress?: string;
   /** Present in tenant mode. */
   tenant?: TenantSettings;
   /** Present in tenant mode; in embedded mode the simulator's keys are used. */
@@ -481,6 +486,16 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     );
   }
 
+  const workerMetricsAddress = read.text('HANDOFF_WORKER_METRICS_ADDRESS');
+  if (workerMetricsAddress !== undefined) {
+    const match = /^(?:\[[0-9a-fA-F:.]+\]|[^:\s/]+):(\d+)$/.exec(workerMetricsAddress);
+    if (!match || Number(match[1]) > 65_535) {
+      read.problems.push(
+        `HANDOFF_WORKER_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464 (where the worker serves /metrics), got "${workerMetricsAddress}"`,
+      );
+    }
+  }
+
   const logLevel = read.text('LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     read.problems.push(
@@ -516,6 +531,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     api,
     drainDelayMs,
     workerShutdownGraceMs,
+    ...(workerMetricsAddress !== undefined ? { workerMetricsAddress } : {}),
     ...(tenant ? { tenant } : {}),
     ...(notificationAuth ? { notificationAuth } : {}),
     notifications,
