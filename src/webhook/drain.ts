@@ -38,6 +38,10 @@ export function installDraining(app: FastifyInstance): DrainState {
     reply.header('connection', 'close');
     return sendError(reply, drainingError());
   });
+  // A close() without a drain first (tests, `npm start`'s stop) refuses new work the same way.
+  app.addHook('preClose', async () => {
+    state.draining = true;
+  });
   return state;
 }
 
