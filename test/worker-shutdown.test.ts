@@ -1,6 +1,6 @@
 // SIGTERM on a worker process (issue 13.5) while one of its activities waits on Graph: the worker stops
-// polling, lets the activity finish (HANDOFF_WORKER_SHUTDOWN_GRACE_MS, 10 s by default; the SDK's own
-// default of 0 would cancel it), exits 0, and a second worker finishes the transfer. The invite is sent
+// polling, lets the activity finish and report its result, exits 0, and a second worker finishes the
+// transfer. The invite is sent
 // once and its activity completes on its first attempt: nothing was cut off, nothing runs twice.
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import type { RequestRecord } from '../src/simulator/index.js';

@@ -81,7 +81,6 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
         taskQueue: config.temporal.taskQueue,
         graph,
         temporalAddress,
-        shutdownGraceMs: config.workerShutdownGraceMs,
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       });
       const running = worker.run();

@@ -46,12 +46,12 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     graph: graphClientFor(config, simulator, graphFetch),
     temporalAddress: address,
-    shutdownGraceMs: config.workerShutdownGraceMs,
     ...(config.workflowBundlePath ? { workflowBundlePath: config.workflowBundlePath } : {}),
   });
   console.log(`[handoff-worker] ready: polling ${config.temporal.taskQueue} on ${address}`);
-  // Worker.run() shuts down gracefully on SIGINT/SIGTERM by default: it stops polling, lets running
-  // activities finish for HANDOFF_WORKER_SHUTDOWN_GRACE_MS, then resolves.
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM by default: it stops polling and resolves once
+  // the running activities have finished. Handoff's activities do not stop on cancellation: each is one
+  // Graph request, bounded by its timeout, so it finishes and reports its result (test/worker-shutdown.test.ts).
   await worker.run();
   await connection.close();
   await metricsServer?.close();

@@ -101,11 +101,6 @@ export interface HandoffConfig {
    */
   drainDelayMs: number;
   /**
-   * HANDOFF_WORKER_SHUTDOWN_GRACE_MS: on SIGTERM, how long the worker lets running activities finish
-   * before it cancels them (Temporal then retries them on another worker).
-   */
-  workerShutdownGraceMs: number;
-  /**
    * HANDOFF_WORKER_METRICS_ADDRESS: `host:port` where a worker serves Prometheus metrics (Handoff's
    * and the Temporal SDK's); unset, no metrics endpoint (docs/metrics.md, "Worker").
    */
@@ -474,18 +469,6 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     );
   }
 
-  const graceText = read.text('HANDOFF_WORKER_SHUTDOWN_GRACE_MS');
-  const workerShutdownGraceMs = graceText === undefined ? 10_000 : Number(graceText);
-  if (
-    !Number.isInteger(workerShutdownGraceMs) ||
-    workerShutdownGraceMs < 0 ||
-    workerShutdownGraceMs > 600_000
-  ) {
-    read.problems.push(
-      `HANDOFF_WORKER_SHUTDOWN_GRACE_MS must be an integer from 0 to 600000 (milliseconds running activities get to finish when the worker stops), got "${graceText}"`,
-    );
-  }
-
   const workerMetricsAddress = read.text('HANDOFF_WORKER_METRICS_ADDRESS');
   if (workerMetricsAddress !== undefined) {
     const match = /^(?:\[[0-9a-fA-F:.]+\]|[^:\s/]+):(\d+)$/.exec(workerMetricsAddress);
@@ -530,7 +513,6 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     webhook: { host, port, publicBaseUrl, bodyLimitBytes },
     api,
     drainDelayMs,
-    workerShutdownGraceMs,
     ...(workerMetricsAddress !== undefined ? { workerMetricsAddress } : {}),
     ...(tenant ? { tenant } : {}),
     ...(notificationAuth ? { notificationAuth } : {}),

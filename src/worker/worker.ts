@@ -23,11 +23,6 @@ export interface HandoffWorkerOptions {
   identity?: string;
   /** The frontend `host:port`, for the command a missing search attribute's error names. */
   temporalAddress?: string;
-  /**
-   * How long running activities may finish after shutdown was asked for (HANDOFF_WORKER_SHUTDOWN_GRACE_MS);
-   * then they are cancelled, their attempt fails and Temporal retries it elsewhere. The SDK's default is 0.
-   */
-  shutdownGraceMs?: number;
 }
 
 /** A worker that runs Handoff's workflows and its Graph activities. */
@@ -49,6 +44,5 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
       ? { workflowBundle: { codePath: workflowBundlePath } }
       : { workflowsPath }),
     ...(options.identity ? { identity: options.identity } : {}),
-    ...(options.shutdownGraceMs !== undefined ? { shutdownGraceTime: options.shutdownGraceMs } : {}),
   });
 }
