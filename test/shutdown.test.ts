@@ -102,16 +102,20 @@ describe('SIGTERM on the webhook process', () => {
   it('drains under a stream of notifications: readiness fails, new ones get 503 + Retry-After, none is lost', async () => {
     const draining = webhookProcess('webhook-draining', DRAIN_DELAY_MS);
     const spare = webhookProcess('webhook-spare');
-    const [{ webhookUrl: drainingUrl }, { webhookUrl: spareUrl }] = await Promise.all([
-      draining.ready,
-      spare.ready,
-    ]);
+    const [{ webhookUrl: drainingUrl, apiUrl: drainingApiUrl }, { webhookUrl: spareUrl }] = await Promise.all(
+      [draining.ready, spare.ready],
+    );
     const token = await simulatorToken();
 
     // Health of the draining process, probed over fresh connections all along.
-    const health: Array<{ at: number; readyz: number | 'down'; healthz: number | 'down' }> = [];
-    const probe = async (path: string): Promise<number | 'down'> =>
-      fetch(`${drainingUrl}${path}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(3_000) })
+    const health: Array<{
+      at: number;
+      readyz: number | 'down';
+      healthz: number | 'down';
+      apiReadyz: number | 'down';
+    }> = [];
+    const probe = async (path: string, base = drainingUrl): Promise<number | 'down'> =>
+      fetch(`${base}${path}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(3_000) })
         .then(async (response) => {
           await response.arrayBuffer();
           return response.status;
@@ -159,8 +163,12 @@ describe('SIGTERM on the webhook process', () => {
     });
     const prober = (async () => {
       while (streaming) {
-        const [readyz, healthz] = await Promise.all([probe('/readyz'), probe('/healthz')]);
-        health.push({ at: Date.now(), readyz, healthz });
+        const [readyz, healthz, apiReadyz] = await Promise.all([
+          probe('/readyz'),
+          probe('/healthz'),
+          probe('/readyz', drainingApiUrl),
+        ]);
+        health.push({ at: Date.now(), readyz, healthz, apiReadyz });
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
@@ -207,6 +215,8 @@ describe('SIGTERM on the webhook process', () => {
     );
     expect(whileDraining.length).toBeGreaterThan(0);
     expect(whileDraining.some((sample) => sample.readyz === 503 && sample.healthz === 200)).toBe(true);
+    // The API listener of the same process drains with it.
+    expect(whileDraining.some((sample) => sample.apiReadyz === 503)).toBe(true);
     expect(health.some((sample) => sample.at < sigtermAt && sample.readyz === 200)).toBe(true);
 
     // Every 202 reached its workflow: the stand-in transfer of each call recorded the incoming call.
