@@ -23,7 +23,7 @@ export function drainingError(): HttpError {
   return new HttpError(
     503,
     'shutting_down',
-    `this webhook is shutting down; retry after ${RETRY_AFTER_SECONDS} s (another replica takes it)`,
+    `this Handoff process is shutting down; retry after ${RETRY_AFTER_SECONDS} s (another replica takes it)`,
     { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
   );
 }
