@@ -108,6 +108,29 @@ describe('loadConfig', () => {
     }
   });
 
+  it("reads the webhook's drain delay", () => {
+    expect(loadConfig({}).drainDelayMs).toBe(0);
+    expect(loadConfig({ HANDOFF_DRAIN_DELAY_MS: '5000' }).drainDelayMs).toBe(5000);
+    for (const bad of ['-1', '1.5', 'soon', '200000']) {
+      expect(problemsOf({ HANDOFF_DRAIN_DELAY_MS: bad }).join()).toMatch(
+        /HANDOFF_DRAIN_DELAY_MS must be an integer from 0 to 120000/,
+      );
+    }
+  });
+
+  it('reads the worker metrics address, off by default', () => {
+    expect(loadConfig({}).workerMetricsAddress).toBeUndefined();
+    expect(loadConfig({ HANDOFF_WORKER_METRICS_ADDRESS: '127.0.0.1:9464' }).workerMetricsAddress).toBe(
+      '127.0.0.1:9464',
+    );
+    expect(loadConfig({ HANDOFF_WORKER_METRICS_ADDRESS: '[::1]:0' }).workerMetricsAddress).toBe('[::1]:0');
+    for (const bad of ['9464', 'http://127.0.0.1:9464', '127.0.0.1:99999', '127.0.0.1:']) {
+      expect(problemsOf({ HANDOFF_WORKER_METRICS_ADDRESS: bad }).join()).toMatch(
+        /HANDOFF_WORKER_METRICS_ADDRESS must be host:port/,
+      );
+    }
+  });
+
   it('names every missing tenant setting', () => {
     const problems = problemsOf({ GRAPH_TENANT_ID: 'x' });
     expect(problems.join('\n')).toMatch(/GRAPH_CLIENT_ID is required/);

@@ -7,10 +7,17 @@ import type { SimulatorConnection } from './simulator-connection.js';
  * (embedded mode) the simulator, reached through MSAL's own configuration (design.md, "Known
  * traps": an https authority in knownAuthorities plus authorityMetadata).
  */
-export function graphClientFor(config: HandoffConfig, simulator?: SimulatorConnection): GraphClient {
+export function graphClientFor(
+  config: HandoffConfig,
+  simulator?: SimulatorConnection,
+  /** The fetch Graph requests go through: the worker's metered one (src/worker/graph-metrics.ts). */
+  graphFetch?: typeof fetch,
+): GraphClient {
+  const fetchOption = graphFetch ? { fetch: graphFetch } : {};
   if (config.tenant) {
     const { tenant } = config;
     return createGraphClient({
+      ...fetchOption,
       baseUrl: tenant.graphBaseUrl,
       tokenProvider: createMsalTokenProvider({
         tenantId: tenant.tenantId,
@@ -35,6 +42,7 @@ export function graphClientFor(config: HandoffConfig, simulator?: SimulatorConne
       'No tenant is configured and no simulator is running: set GRAPH_TENANT_ID etc. (README, "Configuration")',
     );
   return createGraphClient({
+    ...fetchOption,
     baseUrl: simulator.graphBaseUrl,
     tokenProvider: createMsalTokenProvider({
       tenantId: simulator.tenantId,

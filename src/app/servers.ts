@@ -2,8 +2,11 @@
  * Both HTTP listeners of a deployment (issue 9.2): the public webhook on HOST/PORT (notifications and
  * health) and the API on HANDOFF_API_HOST/HANDOFF_API_PORT (transfers, bot calls, OpenAPI, health).
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { HandoffConfig } from '../config/env.js';
+import { startDraining } from '../webhook/drain.js';
 import { buildApiServer, buildWebhookServer, type WebhookDeps } from '../webhook/index.js';
 
 export interface Listeners {
@@ -14,6 +17,12 @@ export interface Listeners {
   /** e.g. http://127.0.0.1:3979: where other services call the API. */
   apiUrl: string;
   close(): Promise<void>;
+  /**
+   * The shutdown on SIGTERM (issue 13.5): both listeners drain (readiness 503, new requests 503 +
+   * Retry-After) for `drainDelayMs` so a load balancer sees it, then close once the requests in
+   * flight have delivered their signals.
+   */
+  drainAndClose(drainDelayMs: number): Promise<void>;
 }
 
 /** The URL a listener is reached at from this machine (0.0.0.0 and :: listen on every address). */
@@ -35,13 +44,20 @@ export async function startListeners(config: HandoffConfig, deps: WebhookDeps): 
     await Promise.allSettled([webhook.close(), api.close()]);
     throw error;
   }
+  const close = async () => {
+    await Promise.allSettled([webhook.close(), api.close()]);
+  };
   return {
     webhook,
     api,
     webhookUrl: urlOf(webhook, config.webhook.host),
     apiUrl: urlOf(api, config.api.host),
-    close: async () => {
-      await Promise.allSettled([webhook.close(), api.close()]);
+    close,
+    drainAndClose: async (drainDelayMs) => {
+      startDraining(webhook);
+      startDraining(api);
+      if (drainDelayMs > 0) await sleep(drainDelayMs);
+      await close();
     },
   };
 }

@@ -100,7 +100,8 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
         logger: options.logger ?? true,
       }),
     );
-    stops.push(() => listeners.close());
+    // Stopping drains the listeners first (src/app/servers.ts), then the worker and Temporal go.
+    stops.push(() => listeners.drainAndClose(config.drainDelayMs));
     for (const line of describeListeners(config, listeners)) report(line);
     const { webhookUrl, apiUrl } = listeners;
 

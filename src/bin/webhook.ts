@@ -21,14 +21,29 @@ async function main(): Promise<void> {
   );
   for (const line of describeListeners(config, listeners)) console.log(`[handoff-webhook] ${line}`);
   console.log('[handoff-webhook] ready');
-  const stop = () => {
+  let stopping = false;
+  // Drains first (docs/production.md, "Shutdown"): nothing Graph sent is dropped, what arrives now is
+  // refused with 503 so Graph retries it, and what is in flight reaches its workflow before the exit.
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[handoff-webhook] ${signal}: draining for ${config.drainDelayMs} ms, then closing`);
     listeners
-      .close()
+      .drainAndClose(config.drainDelayMs)
       .then(() => client.connection.close())
-      .finally(() => process.exit(0));
+      .then(
+        () => {
+          console.log('[handoff-webhook] stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

@@ -95,6 +95,16 @@ export interface HandoffConfig {
   webhook: { host: string; port: number; publicBaseUrl: string; bodyLimitBytes: number };
   /** The HTTP API other services use (transfers, bot calls, OpenAPI), on its own listener. */
   api: ApiSettings;
+  /**
+   * HANDOFF_DRAIN_DELAY_MS: on SIGTERM, how long the listeners answer readiness and new requests
+   * 503 before they close, so a load balancer stops sending them traffic (docs/production.md).
+   */
+  drainDelayMs: number;
+  /**
+   * HANDOFF_WORKER_METRICS_ADDRESS: `host:port` where a worker serves Prometheus metrics (Handoff's
+   * and the Temporal SDK's); unset, no metrics endpoint (docs/metrics.md, "Worker").
+   */
+  workerMetricsAddress?: string;
   /** Present in tenant mode. */
   tenant?: TenantSettings;
   /** Present in tenant mode; in embedded mode the simulator's keys are used. */
@@ -451,6 +461,24 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes <= 0)
     read.problems.push('HANDOFF_BODY_LIMIT_BYTES must be a positive integer');
 
+  const drainDelayText = read.text('HANDOFF_DRAIN_DELAY_MS');
+  const drainDelayMs = drainDelayText === undefined ? 0 : Number(drainDelayText);
+  if (!Number.isInteger(drainDelayMs) || drainDelayMs < 0 || drainDelayMs > 120_000) {
+    read.problems.push(
+      `HANDOFF_DRAIN_DELAY_MS must be an integer from 0 to 120000 (milliseconds the webhook drains before it closes on SIGTERM), got "${drainDelayText}"`,
+    );
+  }
+
+  const workerMetricsAddress = read.text('HANDOFF_WORKER_METRICS_ADDRESS');
+  if (workerMetricsAddress !== undefined) {
+    const match = /^(?:\[[0-9a-fA-F:.]+\]|[^:\s/]+):(\d+)$/.exec(workerMetricsAddress);
+    if (!match || Number(match[1]) > 65_535) {
+      read.problems.push(
+        `HANDOFF_WORKER_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464 (where the worker serves /metrics), got "${workerMetricsAddress}"`,
+      );
+    }
+  }
+
   const logLevel = read.text('LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     read.problems.push(
@@ -484,6 +512,8 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     },
     webhook: { host, port, publicBaseUrl, bodyLimitBytes },
     api,
+    drainDelayMs,
+    ...(workerMetricsAddress !== undefined ? { workerMetricsAddress } : {}),
     ...(tenant ? { tenant } : {}),
     ...(notificationAuth ? { notificationAuth } : {}),
     notifications,

@@ -11,6 +11,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_BODY_LIMIT_BYTES, type WebhookDeps } from './deps.js';
+import { type DrainState, installDraining } from './drain.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { metricsFor, recordHttpMetrics, serveMetrics, type WebhookMetrics } from './metrics.js';
@@ -33,7 +34,7 @@ export const OPENAPI_PATH = '/openapi.json';
 function baseServer(
   deps: WebhookDeps,
   listener: 'webhook' | 'api',
-): { app: FastifyInstance; temporalCalls: TemporalCaller; metrics: WebhookMetrics } {
+): { app: FastifyInstance; temporalCalls: TemporalCaller; metrics: WebhookMetrics; drain: DrainState } {
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const app = Fastify({
     logger: deps.logger ?? true,
@@ -47,6 +48,9 @@ function baseServer(
     clientErrorHandler: answerClientError,
     // Request ids show up in every log line and in 500 messages.
     requestIdHeader: false,
+    // While closing, requests on open connections reach the drain hook (src/webhook/drain.ts), which
+    // answers 503 with Retry-After; fastify's own 503 has none.
+    return503OnClosing: false,
   });
 
   // JSON only: fastify also parses text/plain by default, which nothing here accepts (415).
@@ -56,28 +60,29 @@ function baseServer(
 
   const metrics = metricsFor(deps);
   recordHttpMetrics(app, metrics, listener);
+  const drain = installDraining(app);
   const temporalCalls = createTemporalCaller(deps.temporal);
   // close() resolves only when no Temporal call is left retrying: then the connection can go.
   app.addHook('onClose', () => temporalCalls.idle());
-  return { app, temporalCalls, metrics };
+  return { app, temporalCalls, metrics, drain };
 }
 
 /** The public server: notification routes and health only. Every API path answers 404 here. */
 export function buildWebhookServer(deps: WebhookDeps): FastifyInstance {
-  const { app, temporalCalls, metrics } = baseServer(deps, 'webhook');
+  const { app, temporalCalls, metrics, drain } = baseServer(deps, 'webhook');
   // Created here, not per request: the signing keys are fetched once at start, then cached.
   const notificationKeys = createNotificationKeys(deps.notificationAuth);
   const verifyNotification = createNotificationVerifier(deps.notificationAuth, notificationKeys);
   app.addHook('onReady', () => notificationKeys.start(app.log));
   app.addHook('onClose', async () => notificationKeys.stop());
-  app.register(healthRoutes, { temporalCalls, notificationKeys });
+  app.register(healthRoutes, { temporalCalls, notificationKeys, drain });
   app.register(notificationRoutes, { deps, temporalCalls, verifyNotification, metrics });
   return app;
 }
 
 /** The API server: transfers, bot calls, `/openapi.json` and health. */
 export function buildApiServer(deps: WebhookDeps): FastifyInstance {
-  const { app, temporalCalls, metrics } = baseServer(deps, 'api');
+  const { app, temporalCalls, metrics, drain } = baseServer(deps, 'api');
   // The route schemas describe the API for the OpenAPI document; zod validates in the routes, with
   // messages that name each wrong field (src/webhook/transfer-request.ts, call-request.ts).
   app.setValidatorCompiler(() => (value) => ({ value }));
@@ -103,7 +108,7 @@ export function buildApiServer(deps: WebhookDeps): FastifyInstance {
       },
     },
   });
-  app.register(healthRoutes, { temporalCalls });
+  app.register(healthRoutes, { temporalCalls, drain });
   app.register(transferRoutes, { deps, temporalCalls });
   app.register(callsApiRoutes, { deps, temporalCalls });
   app.register(incomingCallRoutes, { deps, temporalCalls });

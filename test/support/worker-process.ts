@@ -19,6 +19,8 @@ export interface WorkerProcessOptions {
   name: string;
   /** How long to wait for the worker's "ready" line; default 60 s. */
   readyTimeoutMs?: number;
+  /** More settings, e.g. HANDOFF_WORKER_METRICS_ADDRESS. */
+  env?: Record<string, string>;
 }
 
 export interface WorkerProcess {
@@ -32,6 +34,8 @@ export interface WorkerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL (no graceful shutdown): resolves once it has exited. */
   kill(): Promise<void>;
+  /** Sends a signal, e.g. SIGTERM for the graceful shutdown. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 const READY_LINE = '[handoff-worker] ready';
@@ -45,6 +49,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     HANDOFF_TASK_QUEUE: options.taskQueue,
     SIMULATOR_URL: options.simulatorUrl,
     ...(options.workflowBundlePath ? { HANDOFF_WORKFLOW_BUNDLE: options.workflowBundlePath } : {}),
+    ...options.env,
   };
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/bin/worker.ts'], {
     cwd: projectRoot(),
@@ -102,6 +107,9 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+    },
+    signal(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { apiRouteSchemas } from '../api-schemas.js';
+import { type DrainState, drainingError } from '../drain.js';
 import { HttpError, sendError } from '../errors.js';
 import { type TemporalCaller, TemporalUnavailableError } from '../temporal-calls.js';
 
@@ -14,15 +15,18 @@ export interface HealthRoutesOptions {
   temporalCalls: TemporalCaller;
   /** The public webhook's notification keys; the API server has none. */
   notificationKeys?: { loaded(): boolean };
+  /** Set once the process drains before a shutdown: not ready, though still alive. */
+  drain?: DrainState;
 }
 
 export async function healthRoutes(
   app: FastifyInstance,
-  { temporalCalls, notificationKeys }: HealthRoutesOptions,
+  { temporalCalls, notificationKeys, drain }: HealthRoutesOptions,
 ): Promise<void> {
   app.get('/healthz', { schema: apiRouteSchemas.liveness }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: apiRouteSchemas.readiness }, async (request, reply) => {
+    if (drain?.draining) return sendError(reply, drainingError());
     if (notificationKeys && !notificationKeys.loaded()) {
       request.log.warn('not ready: the notification signing keys have not been fetched yet');
       return sendError(
