@@ -22,9 +22,9 @@ import { createRandom, type Random } from '../src/simulator/random.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
 import { HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
-import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner.js';
-import { TRANSFER_FAILED } from '../src/workflows/transfer.js';
-import type { TransferResult, TransferTimeouts } from '../src/workflows/types.js';
+import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner/group-call-owner.js';
+import { TRANSFER_FAILED } from '../src/workflows/transfer/transfer.js';
+import type { TransferResult, TransferTimeouts } from '../src/workflows/transfer/types.js';
 import { type BotReceiver, startBotReceiver } from '../test/support/bot-receiver.js';
 import {
   buildTestWorkflowBundle,

@@ -59,7 +59,7 @@ import {
   transferStartOptions,
 } from '../src/webhook/transfer-start.js';
 import { createHandoffWorker } from '../src/worker/worker.js';
-import type { botCall } from '../src/workflows/bot-call.js';
+import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
@@ -68,19 +68,19 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
-} from '../src/workflows/bot-call-definitions.js';
+} from '../src/workflows/bot-call/definitions.js';
 import type {
   BotCallInput,
   BotCallSnapshot,
   CallRequest,
   OperationOutcome,
-} from '../src/workflows/bot-call-types.js';
+} from '../src/workflows/bot-call/types.js';
 import { graphNotificationsSignal, transferWorkflowId } from '../src/workflows/definitions.js';
 import {
   type IncomingCallAction,
   incomingCallWorkflowId,
-} from '../src/workflows/incoming-call-definitions.js';
-import { strayCallWorkflowId } from '../src/workflows/stray-call-definitions.js';
+} from '../src/workflows/incoming-call/definitions.js';
+import { strayCallWorkflowId } from '../src/workflows/stray-call/definitions.js';
 import { startBotReceiver } from '../test/support/bot-receiver.js';
 
 export const historiesDir = join(projectRoot(), 'test', 'histories');
@@ -90,7 +90,7 @@ export const COMPLETED_TRANSFER_CALL_ID = 'recorded-seed-transfer';
 export const FAILED_TRANSFER_CALL_ID = 'recorded-failed-transfer';
 
 /**
- * The failure type of a transfer that could not complete: TRANSFER_FAILED in src/workflows/transfer.ts,
+ * The failure type of a transfer that could not complete: TRANSFER_FAILED in src/workflows/transfer/transfer.ts,
  * not imported because workflow modules belong in the workflow sandbox, not in this process.
  */
 const TRANSFER_FAILED = 'TransferFailed';

@@ -8,7 +8,7 @@ import { type WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage } f
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IdentitySet } from '../src/graph/index.js';
 import { defaultCaller, type RequestRecord } from '../src/simulator/index.js';
-import type { botCall } from '../src/workflows/bot-call.js';
+import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
@@ -17,13 +17,13 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
-} from '../src/workflows/bot-call-definitions.js';
+} from '../src/workflows/bot-call/definitions.js';
 import type {
   BotCallInput,
   BotCallSnapshot,
   CallRequest,
   OperationOutcome,
-} from '../src/workflows/bot-call-types.js';
+} from '../src/workflows/bot-call/types.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
 import { sharedHandoffStack, summaryOf, waitUntil } from './support/handoff-stack.js';
 import { stackCallbackUri } from './support/webhook-fixtures.js';

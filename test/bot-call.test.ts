@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { graphClientFor } from '../src/app/graph.js';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
-import type { botCall } from '../src/workflows/bot-call.js';
+import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_FAILED,
   BOT_CALL_WORKFLOW_TYPE,
@@ -18,13 +18,13 @@ import {
   hangUpSignal,
   INVALID_BOT_CALL_REQUEST,
   inviteParticipantsUpdate,
-} from '../src/workflows/bot-call-definitions.js';
+} from '../src/workflows/bot-call/definitions.js';
 import type {
   BotCallInput,
   BotCallResult,
   BotCallSnapshot,
   CallRequest,
-} from '../src/workflows/bot-call-types.js';
+} from '../src/workflows/bot-call/types.js';
 import {
   activityTypeOf,
   describeHistory,

@@ -12,19 +12,19 @@ import type { RequestRecord } from '../src/simulator/index.js';
 import { HandoffCallOwner } from '../src/temporal/search-attributes.js';
 import { parseTransferRequest } from '../src/webhook/transfer-request.js';
 import { transferInputFor } from '../src/webhook/transfer-start.js';
-import type { botCall } from '../src/workflows/bot-call.js';
+import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
   botCallWorkflowId,
   hangUpSignal,
-} from '../src/workflows/bot-call-definitions.js';
+} from '../src/workflows/bot-call/definitions.js';
 import { normaliseCallbackUri } from '../src/workflows/callback-uri.js';
 import { transferStateQuery } from '../src/workflows/definitions.js';
-import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner.js';
-import { type StrayCallResult, strayCallWorkflowId } from '../src/workflows/stray-call-definitions.js';
-import { TRANSFER_FAILED } from '../src/workflows/transfer.js';
-import type { TransferInput, TransferTarget, TransferTimeouts } from '../src/workflows/types.js';
+import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner/group-call-owner.js';
+import { type StrayCallResult, strayCallWorkflowId } from '../src/workflows/stray-call/definitions.js';
+import { TRANSFER_FAILED } from '../src/workflows/transfer/transfer.js';
+import type { TransferInput, TransferTarget, TransferTimeouts } from '../src/workflows/transfer/types.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
 import {
   deliveryProfiles,

@@ -9,7 +9,7 @@ import type { RequestRecord } from '../src/simulator/index.js';
 import { getFreePort } from '../src/temporal/ports.js';
 import { buildApiServer } from '../src/webhook/index.js';
 import type { BotCallStatus } from '../src/webhook/routes/calls-api.js';
-import type { CallRequest } from '../src/workflows/bot-call-types.js';
+import type { CallRequest } from '../src/workflows/bot-call/types.js';
 import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
 import { post } from './support/webhook-fixtures.js';
 

@@ -29,7 +29,7 @@ import {
   type WebhookDeps,
 } from '../src/webhook/index.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
-import type { TransferTarget } from '../src/workflows/types.js';
+import type { TransferTarget } from '../src/workflows/transfer/types.js';
 import { prototypeChanges, prototypeMemberIds, prototypeSnapshot } from './support/hostile-ids.js';
 import { seedNotifications } from './support/seeds.js';
 import { type LocalTemporalEnvironment, startLocalTemporal } from './support/temporal.js';

@@ -1,10 +1,10 @@
-// The incomingCall workflow's reading of its call's notifications (src/workflows/incoming-call-observe.ts)
+// The incomingCall workflow's reading of its call's notifications (src/workflows/incoming-call/observe.ts)
 // is order- and copy-independent and ignores hostile input: for any set of notifications, every
 // shuffle with any duplicates, mixed with notifications about other calls and garbage, gives the
 // same verdict (redirecting seen, ended, the end's resultInfo and terminationReason).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Observed, observe } from '../src/workflows/incoming-call-observe.js';
+import { type Observed, observe } from '../src/workflows/incoming-call/observe.js';
 
 const callId = '491f0b00-ffff-4bc9-a43e-b226498ec22a';
 const failed = {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { buildWebhookServer, CALLING_NOTIFICATION_ISSUERS, type WebhookDeps } from '../src/webhook/index.js';
 import { TRANSFER_WORKFLOW_TYPE } from '../src/webhook/transfer-start.js';
-import type { TransferTarget } from '../src/workflows/types.js';
+import type { TransferTarget } from '../src/workflows/transfer/types.js';
 import { type LocalTemporalEnvironment, startLocalTemporal } from './support/temporal.js';
 import {
   callStateBody,

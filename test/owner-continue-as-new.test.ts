@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { GraphNotification, Participant } from '../src/graph/index.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
-import type { botCall } from '../src/workflows/bot-call.js';
+import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
   botCallWorkflowId,
   hangUpSignal,
-} from '../src/workflows/bot-call-definitions.js';
+} from '../src/workflows/bot-call/definitions.js';
 import { graphNotificationsSignal, transferStateQuery } from '../src/workflows/definitions.js';
-import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner.js';
+import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner/group-call-owner.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
 import { placeUnhandledCall, startTransferWithClient } from './support/flow-properties.js';
 import {

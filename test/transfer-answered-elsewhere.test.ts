@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { graphClientFor } from '../src/app/graph.js';
 import { seedMeetingTarget } from '../src/config/env.js';
 import { defaultCaller } from '../src/simulator/scenarios.js';
-import type { TransferResult } from '../src/workflows/types.js';
+import type { TransferResult } from '../src/workflows/transfer/types.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
 import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { seedMeetingTarget } from '../src/config/env.js';
 import { defaultCaller } from '../src/simulator/scenarios.js';
-import type { TransferResult, TransferTarget } from '../src/workflows/types.js';
+import type { TransferResult, TransferTarget } from '../src/workflows/transfer/types.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
 import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
 

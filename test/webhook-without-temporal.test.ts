@@ -19,7 +19,7 @@ import {
   type NotificationAuthOptions,
   type WebhookDeps,
 } from '../src/webhook/index.js';
-import type { TransferTarget } from '../src/workflows/types.js';
+import type { TransferTarget } from '../src/workflows/transfer/types.js';
 import {
   callbackPathFor,
   callStateBody,

@@ -11,7 +11,7 @@ import { type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { buildApiServer, buildWebhookServer, type WebhookDeps } from '../src/webhook/index.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
-import type { TransferInput, TransferTarget } from '../src/workflows/types.js';
+import type { TransferInput, TransferTarget } from '../src/workflows/transfer/types.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
 import { type LocalTemporalEnvironment, startLocalTemporal } from './support/temporal.js';
 import {

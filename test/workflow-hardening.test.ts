@@ -20,14 +20,14 @@ import { graphClientFor } from '../src/app/graph.js';
 import { seedMeetingTarget } from '../src/config/env.js';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { defaultCaller } from '../src/simulator/scenarios.js';
-import type { botCall } from '../src/workflows/bot-call.js';
+import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
   botCallWorkflowId,
   hangUpSignal,
-} from '../src/workflows/bot-call-definitions.js';
-import type { TransferResult } from '../src/workflows/types.js';
+} from '../src/workflows/bot-call/definitions.js';
+import type { TransferResult } from '../src/workflows/transfer/types.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
 import {
   type HandoffTestStack,

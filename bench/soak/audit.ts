@@ -5,7 +5,7 @@
  */
 import type { RequestRecord, SimulatedCall } from '../../src/simulator/index.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
-import type { TransferResult } from '../../src/workflows/types.js';
+import type { TransferResult } from '../../src/workflows/transfer/types.js';
 
 /** How one transfer ended, as Temporal reports it. */
 export interface TransferOutcome {

@@ -31,7 +31,7 @@ import type {
   MoveParticipantRequest,
   OperationOutcome,
   TransferIntoCallRequest,
-} from '../workflows/bot-call-types.js';
+} from '../workflows/bot-call/types.js';
 
 const handoffUrl = (process.env.HANDOFF_URL ?? 'http://127.0.0.1:3978').replace(/\/+$/, '');
 const simulatorUrl = (process.env.SIMULATOR_URL ?? 'http://127.0.0.1:4010').replace(/\/+$/, '');

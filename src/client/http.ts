@@ -7,7 +7,7 @@ import type {
   InviteRequest,
   MoveParticipantRequest,
   TransferIntoCallRequest,
-} from '../workflows/bot-call-types.js';
+} from '../workflows/bot-call/types.js';
 import type {
   BotCallStatus,
   CancelRequested,

@@ -3,9 +3,9 @@
  * the input and result types. Only the define* helpers of @temporalio/workflow are imported,
  * which are safe outside a workflow; no workflow code is loaded.
  */
-import type { BotCallInput, BotCallResult } from '../workflows/bot-call-types.js';
-import type { IncomingCallInput, IncomingCallResult } from '../workflows/incoming-call-definitions.js';
-import type { TransferInput, TransferResult } from '../workflows/types.js';
+import type { BotCallInput, BotCallResult } from '../workflows/bot-call/types.js';
+import type { IncomingCallInput, IncomingCallResult } from '../workflows/incoming-call/definitions.js';
+import type { TransferInput, TransferResult } from '../workflows/transfer/types.js';
 
 export {
   BOT_CALL_FAILED,
@@ -17,29 +17,29 @@ export {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
-} from '../workflows/bot-call-definitions.js';
-export type * from '../workflows/bot-call-types.js';
+} from '../workflows/bot-call/definitions.js';
+export type * from '../workflows/bot-call/types.js';
 export {
   graphNotificationsSignal,
   type NotificationDelivery,
   transferStateQuery,
   transferWorkflowId,
 } from '../workflows/definitions.js';
-export type * from '../workflows/incoming-call-definitions.js';
+export type * from '../workflows/incoming-call/definitions.js';
 export {
   INCOMING_CALL_WORKFLOW_TYPE,
   incomingCallStateQuery,
   incomingCallWorkflowId,
-} from '../workflows/incoming-call-definitions.js';
+} from '../workflows/incoming-call/definitions.js';
 export {
   STRAY_CALL_WORKFLOW_TYPE,
   type StrayCallInput,
   type StrayCallResult,
   strayCallWorkflowId,
-} from '../workflows/stray-call-definitions.js';
-export type * from '../workflows/types.js';
+} from '../workflows/stray-call/definitions.js';
+export type * from '../workflows/transfer/types.js';
 
-/** The workflow type of a P2P transfer (src/workflows/transfer.ts). */
+/** The workflow type of a P2P transfer (src/workflows/transfer/transfer.ts). */
 export const TRANSFER_WORKFLOW_TYPE = 'transferCall';
 /**
  * The long-lived owner a transfer with `botLegAfterTransfer: 'stay'` continues as, under the same

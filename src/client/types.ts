@@ -10,14 +10,14 @@ import type {
   BotCallTimeouts,
   CallRequest,
   OperationOutcome,
-} from '../workflows/bot-call-types.js';
-import type { IncomingCallResult, IncomingCallSnapshot } from '../workflows/incoming-call-definitions.js';
+} from '../workflows/bot-call/types.js';
+import type { IncomingCallResult, IncomingCallSnapshot } from '../workflows/incoming-call/definitions.js';
 import type {
   TransferResult,
   TransferSnapshot,
   TransferTarget,
   TransferTimeouts,
-} from '../workflows/types.js';
+} from '../workflows/transfer/types.js';
 
 /** `POST /api/transfers`: transfer the P2P call `callId` into `target`, inviting `invitee`. */
 export interface StartTransferRequest {

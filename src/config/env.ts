@@ -15,7 +15,7 @@ import {
   stayMaxDurationMsSchema,
   transferTargetSchema,
 } from '../webhook/transfer-request.js';
-import type { TransferPolicy, TransferTarget } from '../workflows/types.js';
+import type { TransferPolicy, TransferTarget } from '../workflows/transfer/types.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -14,14 +14,14 @@ import {
   mediaInfoSchema,
   modalitySchema,
 } from '../graph/index.js';
-import { botCallWorkflowId } from '../workflows/bot-call-definitions.js';
+import { botCallWorkflowId } from '../workflows/bot-call/definitions.js';
 import type {
   BotCallTimeouts,
   CallRequest,
   InviteRequest,
   MoveParticipantRequest,
   TransferIntoCallRequest,
-} from '../workflows/bot-call-types.js';
+} from '../workflows/bot-call/types.js';
 import { bareCallId } from '../workflows/call-id.js';
 import { HttpError } from './errors.js';
 import { partySchema } from './transfer-request.js';

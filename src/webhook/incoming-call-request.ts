@@ -11,8 +11,8 @@ import {
   rejectReasons,
 } from '../graph/index.js';
 import { bareCallId } from '../workflows/call-id.js';
-import type { IncomingCallAction } from '../workflows/incoming-call-definitions.js';
-import { incomingCallWorkflowId } from '../workflows/incoming-call-definitions.js';
+import type { IncomingCallAction } from '../workflows/incoming-call/definitions.js';
+import { incomingCallWorkflowId } from '../workflows/incoming-call/definitions.js';
 import { HttpError } from './errors.js';
 import { partySchema } from './transfer-request.js';
 import { isValidWorkflowId } from './workflow-id.js';

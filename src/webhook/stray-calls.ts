@@ -13,12 +13,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { GraphNotification } from '../graph/index.js';
 import { HandoffCallIds, HandoffCallOwner, HandoffFlow } from '../temporal/search-attributes.js';
-import type { strayCall } from '../workflows/stray-call.js';
 import {
   STRAY_CALL_WORKFLOW_TYPE,
   type StrayCallInput,
   strayCallWorkflowId,
-} from '../workflows/stray-call-definitions.js';
+} from '../workflows/stray-call/definitions.js';
+import type { strayCall } from '../workflows/stray-call/stray-call.js';
 import type { WebhookDeps } from './deps.js';
 import { isWorkflowAlreadyStarted, type TemporalCaller } from './temporal-calls.js';
 import { isValidWorkflowId } from './workflow-id.js';

@@ -13,7 +13,7 @@ import {
   primaryIdentity,
 } from '../graph/index.js';
 import { bareCallId } from '../workflows/call-id.js';
-import type { TransferPolicy, TransferTarget, TransferTimeouts } from '../workflows/types.js';
+import type { TransferPolicy, TransferTarget, TransferTimeouts } from '../workflows/transfer/types.js';
 import { HttpError } from './errors.js';
 import { isValidWorkflowId } from './workflow-id.js';
 

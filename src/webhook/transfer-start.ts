@@ -8,8 +8,13 @@ import type { SearchAttributePair } from '@temporalio/common';
 import { describeIdentity, type IdentitySet, type MediaInfo } from '../graph/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
 import { transferWorkflowId } from '../workflows/definitions.js';
-import type { transferCall } from '../workflows/transfer.js';
-import type { TransferInput, TransferPolicy, TransferTarget, TransferTimeouts } from '../workflows/types.js';
+import type { transferCall } from '../workflows/transfer/transfer.js';
+import type {
+  TransferInput,
+  TransferPolicy,
+  TransferTarget,
+  TransferTimeouts,
+} from '../workflows/transfer/types.js';
 import { callbackUriFor } from './callback-binding.js';
 import type { WebhookDeps } from './deps.js';
 

@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { GraphNotification } from '../graph/index.js';
-import type { TransferSnapshot } from './types.js';
+import type { TransferSnapshot } from './transfer/types.js';
 
 /** One POST from Graph, already verified and parsed by the webhook. */
 export interface NotificationDelivery {

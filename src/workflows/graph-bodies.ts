@@ -17,7 +17,7 @@ import type {
   MediaChoice,
   MoveParticipantRequest,
   TransferIntoCallRequest,
-} from './bot-call-types.js';
+} from './bot-call/types.js';
 
 /** Answer with service-hosted media, prefetching the bot's prompts (seed 000). */
 export function answerRequest(options: {

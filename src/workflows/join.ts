@@ -9,7 +9,7 @@
  */
 import { CancellationScope, condition, log } from '@temporalio/workflow';
 import type { IdentitySet } from '../graph/index.js';
-import type { CallRequest } from './bot-call-types.js';
+import type { CallRequest } from './bot-call/types.js';
 import { type CallSession, CallStepFailed } from './call-session.js';
 import { findInRoster, hasEnded, hasReached } from './call-state.js';
 import { createCallRequestFor } from './graph-bodies.js';

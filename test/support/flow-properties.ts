@@ -38,7 +38,7 @@ import {
   transferInputFor,
   transferStartOptions,
 } from '../../src/webhook/transfer-start.js';
-import type { botCall } from '../../src/workflows/bot-call.js';
+import type { botCall } from '../../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
@@ -47,16 +47,16 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
-} from '../../src/workflows/bot-call-definitions.js';
+} from '../../src/workflows/bot-call/definitions.js';
 import type {
   BotCallInput,
   BotCallResult,
   BotCallSnapshot,
   CallRequest,
   OperationOutcome,
-} from '../../src/workflows/bot-call-types.js';
+} from '../../src/workflows/bot-call/types.js';
 import { type NotificationDelivery, transferWorkflowId } from '../../src/workflows/definitions.js';
-import type { TransferInput, TransferResult, TransferTimeouts } from '../../src/workflows/types.js';
+import type { TransferInput, TransferResult, TransferTimeouts } from '../../src/workflows/transfer/types.js';
 import {
   activityTypeOf,
   eventTimeMs,

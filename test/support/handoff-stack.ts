@@ -28,7 +28,7 @@ import { buildApiServer, buildWebhookServer } from '../../src/webhook/index.js';
 import { createWebhookMetrics } from '../../src/webhook/metrics.js';
 import { createHandoffWorker, workflowsPath } from '../../src/worker/worker.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
-import type { transferCall } from '../../src/workflows/transfer.js';
+import type { transferCall } from '../../src/workflows/transfer/transfer.js';
 import { sharedResource } from './shared.js';
 
 // Workers log every state change and workflow phase at INFO: keep test output to warnings. The

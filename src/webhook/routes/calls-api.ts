@@ -10,7 +10,7 @@ import { CancelledFailure, type SearchAttributePair, type UpdateDefinition } fro
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeIdentity } from '../../graph/index.js';
 import { HandoffFlow, HandoffTransferState } from '../../temporal/search-attributes.js';
-import type { botCall } from '../../workflows/bot-call.js';
+import type { botCall } from '../../workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_FAILED,
   BOT_CALL_WORKFLOW_TYPE,
@@ -20,14 +20,14 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
-} from '../../workflows/bot-call-definitions.js';
+} from '../../workflows/bot-call/definitions.js';
 import type {
   BotCallInput,
   BotCallResult,
   BotCallSnapshot,
   CallRequest,
   OperationOutcome,
-} from '../../workflows/bot-call-types.js';
+} from '../../workflows/bot-call/types.js';
 import { apiRouteSchemas } from '../api-schemas.js';
 import { requireApiToken } from '../api-token.js';
 import {
@@ -183,7 +183,7 @@ export async function callsApiRoutes(
     const updateId = updateIdOf(request);
     const { run } = await runningBotCall(workflowId);
     // botCall's handlers report a failed operation in the OperationOutcome and never fail the update
-    // (src/workflows/bot-call.ts, runOperation): a failed update was refused by its validator, or
+    // (src/workflows/bot-call/bot-call.ts, runOperation): a failed update was refused by its validator, or
     // the workflow was cancelled while it ran.
     const refusedOrEnded = (error: unknown): never => {
       if (error instanceof WorkflowUpdateFailedError) {

@@ -7,7 +7,6 @@ import type { WorkflowStartOptions } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeIdentity } from '../../graph/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../../temporal/search-attributes.js';
-import type { incomingCall } from '../../workflows/incoming-call.js';
 import {
   INCOMING_CALL_WORKFLOW_TYPE,
   type IncomingCallAction,
@@ -15,7 +14,8 @@ import {
   type IncomingCallSnapshot,
   incomingCallStateQuery,
   incomingCallWorkflowId,
-} from '../../workflows/incoming-call-definitions.js';
+} from '../../workflows/incoming-call/definitions.js';
+import type { incomingCall } from '../../workflows/incoming-call/incoming-call.js';
 import { apiRouteSchemas } from '../api-schemas.js';
 import { requireApiToken } from '../api-token.js';
 import { callbackUriFor } from '../callback-binding.js';

@@ -13,12 +13,12 @@
  */
 import { sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { HandoffFlow, HandoffTransferState } from '../../../src/temporal/search-attributes.js';
-import type { BotCallInput } from '../../../src/workflows/bot-call-types.js';
+import type { BotCallInput } from '../../../src/workflows/bot-call/types.js';
 import { openCallSession } from '../../../src/workflows/call-session.js';
 import { retriedGraph } from '../../../src/workflows/graph-requests.js';
-import type { GroupCallOwnerInput } from '../../../src/workflows/group-call-owner.js';
-import type { IncomingCallInput } from '../../../src/workflows/incoming-call-definitions.js';
-import type { StrayCallInput } from '../../../src/workflows/stray-call-definitions.js';
+import type { GroupCallOwnerInput } from '../../../src/workflows/group-call-owner/group-call-owner.js';
+import type { IncomingCallInput } from '../../../src/workflows/incoming-call/definitions.js';
+import type { StrayCallInput } from '../../../src/workflows/stray-call/definitions.js';
 
 export { transferCall } from './transfer-reordered.js';
 

@@ -13,7 +13,7 @@ import {
 } from '../../../src/temporal/search-attributes.js';
 import { openCallSession } from '../../../src/workflows/call-session.js';
 import { singleAttemptGraph } from '../../../src/workflows/graph-requests.js';
-import type { TransferInput } from '../../../src/workflows/types.js';
+import type { TransferInput } from '../../../src/workflows/transfer/types.js';
 
 export async function transferCall(input: TransferInput): Promise<void> {
   openCallSession();

@@ -7,8 +7,12 @@ import {
   type NotificationDelivery,
   transferStateQuery,
 } from '../../../src/workflows/definitions.js';
-import { TRANSFER_FAILED } from '../../../src/workflows/transfer.js';
-import type { TransferInput, TransferResult, TransferSnapshot } from '../../../src/workflows/types.js';
+import { TRANSFER_FAILED } from '../../../src/workflows/transfer/transfer.js';
+import type {
+  TransferInput,
+  TransferResult,
+  TransferSnapshot,
+} from '../../../src/workflows/transfer/types.js';
 
 /** Every delivery the workflow received, in order, duplicates included. */
 export const recordedDeliveriesQuery = defineQuery<NotificationDelivery[]>('recordedDeliveries');

@@ -1,4 +1,4 @@
-import type { CallRequest } from './bot-call-types.js';
+import type { CallRequest } from '../bot-call/types.js';
 import type { TransferTarget } from './types.js';
 
 /**

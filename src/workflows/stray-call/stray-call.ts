@@ -12,14 +12,10 @@ import {
   HandoffCallOwner,
   HandoffFlow,
   HandoffTransferState,
-} from '../temporal/search-attributes.js';
-import { normaliseCallbackUri } from './callback-uri.js';
-import { retriedGraph, retriedGraphOptions } from './graph-requests.js';
-import {
-  STRAY_CALL_WORKFLOW_TYPE,
-  type StrayCallInput,
-  type StrayCallResult,
-} from './stray-call-definitions.js';
+} from '../../temporal/search-attributes.js';
+import { normaliseCallbackUri } from '../callback-uri.js';
+import { retriedGraph, retriedGraphOptions } from '../graph-requests.js';
+import { STRAY_CALL_WORKFLOW_TYPE, type StrayCallInput, type StrayCallResult } from './definitions.js';
 
 export async function strayCall(input: StrayCallInput): Promise<StrayCallResult> {
   upsertSearchAttributes([

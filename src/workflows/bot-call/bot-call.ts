@@ -27,8 +27,33 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { IdentitySet, InviteParticipantsRequest, Participant } from '../graph/index.js';
-import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../temporal/search-attributes.js';
+import type { IdentitySet, InviteParticipantsRequest, Participant } from '../../graph/index.js';
+import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../../temporal/search-attributes.js';
+import { type CallSession, openCallSession } from '../call-session.js';
+import {
+  applyNotification,
+  findInRoster,
+  findOperation,
+  hasEnded,
+  type RosterEntry,
+  recordCallRead,
+  recordOperation,
+} from '../call-state.js';
+import {
+  inviteParticipantsRequestFor,
+  moveParticipantRequestFor,
+  transferIntoCallRequestFor,
+} from '../graph-bodies.js';
+import {
+  reasonOf,
+  retriedGraph,
+  retriedGraphOptions,
+  sendOnce,
+  singleAttemptGraph,
+  singleAttemptGraphOptions,
+} from '../graph-requests.js';
+import { callIdFromInput } from '../input-call-id.js';
+import { createOrJoinCall, describeCallRequest, describeParty } from '../join.js';
 import {
   BOT_CALL_FAILED,
   botCallStateQuery,
@@ -37,7 +62,7 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
-} from './bot-call-definitions.js';
+} from './definitions.js';
 import {
   type BotCallInput,
   type BotCallPhase,
@@ -50,39 +75,14 @@ import {
   type OperationKind,
   type OperationOutcome,
   type RosterParticipant,
-} from './bot-call-types.js';
+} from './types.js';
 import {
   botCallInputProblems,
   inviteRequestProblems,
   moveParticipantProblems,
   transferIntoCallProblems,
   type UpdateContext,
-} from './bot-call-validation.js';
-import { type CallSession, openCallSession } from './call-session.js';
-import {
-  applyNotification,
-  findInRoster,
-  findOperation,
-  hasEnded,
-  type RosterEntry,
-  recordCallRead,
-  recordOperation,
-} from './call-state.js';
-import {
-  inviteParticipantsRequestFor,
-  moveParticipantRequestFor,
-  transferIntoCallRequestFor,
-} from './graph-bodies.js';
-import {
-  reasonOf,
-  retriedGraph,
-  retriedGraphOptions,
-  sendOnce,
-  singleAttemptGraph,
-  singleAttemptGraphOptions,
-} from './graph-requests.js';
-import { callIdFromInput } from './input-call-id.js';
-import { createOrJoinCall, describeCallRequest, describeParty } from './join.js';
+} from './validation.js';
 
 /**
  * Graph's `terminated` (which carries the reason) and `deleted` may arrive in any order, and

@@ -3,7 +3,7 @@
  * or joins (the call's owner, docs: issue 5 contract). Plain JSON: stored in workflow history and
  * read by other services, so every change here must stay readable by old histories.
  */
-import type { ChatInfo, IdentitySet, MediaInfo, Modality, ResultInfo } from '../graph/index.js';
+import type { ChatInfo, IdentitySet, MediaInfo, Modality, ResultInfo } from '../../graph/index.js';
 
 /** How the bot takes part in the call's media (create call, seed 004). */
 export type MediaChoice =

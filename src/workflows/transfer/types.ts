@@ -2,7 +2,7 @@
  * Inputs and outputs of the transfer workflow. Plain JSON: they are stored in workflow history
  * and read by other services, so every change here must stay readable by old histories.
  */
-import type { ChatInfo, IdentitySet, MediaInfo, Modality } from '../graph/index.js';
+import type { ChatInfo, IdentitySet, MediaInfo, Modality } from '../../graph/index.js';
 
 /**
  * Where the caller is transferred to: a group call the bot creates or joins without media, then

@@ -14,24 +14,24 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { GRAPH_REJECTED } from '../activities/failure-types.js';
-import type { CallRead } from '../activities/graph-activities.js';
-import type { GraphNotification, RedirectCallRequest } from '../graph/index.js';
+import { GRAPH_REJECTED } from '../../activities/failure-types.js';
+import type { CallRead } from '../../activities/graph-activities.js';
+import type { GraphNotification, RedirectCallRequest } from '../../graph/index.js';
 import {
   HandoffCallIds,
   HandoffCallOwner,
   HandoffFlow,
   HandoffTransferState,
-} from '../temporal/search-attributes.js';
-import { bareCallId } from './call-id.js';
-import { graphNotificationsSignal, type NotificationDelivery } from './definitions.js';
+} from '../../temporal/search-attributes.js';
+import { bareCallId } from '../call-id.js';
+import { graphNotificationsSignal, type NotificationDelivery } from '../definitions.js';
 import {
   reasonOf,
   retriedGraph,
   retriedGraphOptions,
   sendOnce,
   singleAttemptGraph,
-} from './graph-requests.js';
+} from '../graph-requests.js';
 import {
   INCOMING_CALL_WORKFLOW_TYPE,
   type IncomingCallInput,
@@ -39,8 +39,8 @@ import {
   type IncomingCallResult,
   type IncomingCallSnapshot,
   incomingCallStateQuery,
-} from './incoming-call-definitions.js';
-import { type Observed, observe } from './incoming-call-observe.js';
+} from './definitions.js';
+import { type Observed, observe } from './observe.js';
 
 /** Graph rings a redirect's targets for 55-60 s by default, 90 s at most. */
 const DEFAULT_REDIRECT_RING_SECONDS = 90;

@@ -5,8 +5,9 @@
  * the field and what it must be; an empty list means the request is fine. They take `unknown`
  * because an update's payload is whatever JSON a client sent.
  */
-import type { CallRequestKind } from './bot-call-types.js';
-import { bareCallId } from './call-id.js';
+
+import { bareCallId } from '../call-id.js';
+import type { CallRequestKind } from './types.js';
 
 /** E.164: a plus sign and 1 to 15 digits, the first not zero (seed 003 example 4; src/graph e164Schema). */
 const E164 = /^\+[1-9]\d{1,14}$/;

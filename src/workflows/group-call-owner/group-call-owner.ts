@@ -23,14 +23,14 @@ import {
   HandoffCallOwner,
   HandoffFlow,
   HandoffTransferState,
-} from '../temporal/search-attributes.js';
-import { hangUpSignal } from './bot-call-definitions.js';
-import { openCallSession } from './call-session.js';
-import { hasEnded } from './call-state.js';
-import { transferStateQuery } from './definitions.js';
-import { reasonOf, retriedGraph, retriedGraphOptions } from './graph-requests.js';
-import { applyRosterPresence, botIsAlone, othersPresent, type RosterPresence } from './roster-presence.js';
-import type { TransferResult, TransferSnapshot } from './types.js';
+} from '../../temporal/search-attributes.js';
+import { hangUpSignal } from '../bot-call/definitions.js';
+import { openCallSession } from '../call-session.js';
+import { hasEnded } from '../call-state.js';
+import { transferStateQuery } from '../definitions.js';
+import { reasonOf, retriedGraph, retriedGraphOptions } from '../graph-requests.js';
+import { applyRosterPresence, botIsAlone, othersPresent, type RosterPresence } from '../roster-presence.js';
+import type { TransferResult, TransferSnapshot } from '../transfer/types.js';
 
 /** The workflow type the worker registers (src/workflows/index.ts). */
 export const GROUP_CALL_OWNER_WORKFLOW_TYPE = 'groupCallOwner';

@@ -4,7 +4,7 @@
  * payload comes from the network, so anything malformed or about another call is ignored.
  * No imports from @temporalio/workflow: tests use it directly.
  */
-import type { ResultInfo } from '../graph/index.js';
+import type { ResultInfo } from '../../graph/index.js';
 
 export interface CallEnd {
   resultInfo?: ResultInfo;

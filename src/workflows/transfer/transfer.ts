@@ -24,8 +24,8 @@ import {
   HandoffCallOwner,
   HandoffFlow,
   HandoffTransferState,
-} from '../temporal/search-attributes.js';
-import { type CallSession, CallStepFailed, openCallSession } from './call-session.js';
+} from '../../temporal/search-attributes.js';
+import { type CallSession, CallStepFailed, openCallSession } from '../call-session.js';
 import {
   type CallsState,
   findCall,
@@ -35,9 +35,9 @@ import {
   hasReached,
   recordCallRead,
   recordOperation,
-} from './call-state.js';
-import { transferStateQuery } from './definitions.js';
-import { answerRequest, transferIntoCallRequestFor } from './graph-bodies.js';
+} from '../call-state.js';
+import { transferStateQuery } from '../definitions.js';
+import { answerRequest, transferIntoCallRequestFor } from '../graph-bodies.js';
 import {
   reasonOf,
   retriedGraph,
@@ -45,11 +45,11 @@ import {
   sendOnce,
   singleAttemptGraph,
   singleAttemptGraphOptions,
-} from './graph-requests.js';
-import { continueAsGroupCallOwner, type GroupCallOwnerInput } from './group-call-owner.js';
-import { callIdFromInput } from './input-call-id.js';
-import { createOrJoinCall } from './join.js';
-import { applyRosterPresence, emptyRosterPresence } from './roster-presence.js';
+} from '../graph-requests.js';
+import { continueAsGroupCallOwner, type GroupCallOwnerInput } from '../group-call-owner/group-call-owner.js';
+import { callIdFromInput } from '../input-call-id.js';
+import { createOrJoinCall } from '../join.js';
+import { applyRosterPresence, emptyRosterPresence } from '../roster-presence.js';
 import { createSaga } from './saga.js';
 import { callRequestForTarget } from './transfer-target.js';
 import {

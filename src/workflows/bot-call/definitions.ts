@@ -11,7 +11,7 @@ import type {
   MoveParticipantRequest,
   OperationOutcome,
   TransferIntoCallRequest,
-} from './bot-call-types.js';
+} from './types.js';
 
 /** The workflow type the worker registers (src/workflows/index.ts). */
 export const BOT_CALL_WORKFLOW_TYPE = 'botCall';

@@ -4,7 +4,7 @@
  * Temporal client; only define* helpers from @temporalio/workflow, safe outside a workflow.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { InvitationParticipantInfo, RejectReason, ResultInfo } from '../graph/index.js';
+import type { InvitationParticipantInfo, RejectReason, ResultInfo } from '../../graph/index.js';
 
 /** The workflow type the worker registers (src/workflows/index.ts). */
 export const INCOMING_CALL_WORKFLOW_TYPE = 'incomingCall';
