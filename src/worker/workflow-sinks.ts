@@ -13,11 +13,26 @@ type HandoffWorkflowSinks = HandoffMetricsSinks & OpenTelemetrySinks;
 
 const ignore = { fn: () => {} };
 
+/** The last few thousand run ids seen: enough to catch a close reported again by the same worker. */
+class RecentRuns {
+  private readonly runs = new Set<string>();
+  constructor(private readonly capacity = 10_000) {}
+  /** False when `runId` was already added. */
+  add(runId: string): boolean {
+    if (this.runs.has(runId)) return false;
+    this.runs.add(runId);
+    // A Set iterates in insertion order: the first is the oldest.
+    if (this.runs.size > this.capacity) this.runs.delete(this.runs.values().next().value!);
+    return true;
+  }
+}
+
 export function handoffWorkflowSinks(options: {
   metrics?: WorkerMetrics | undefined;
   tracing?: Tracing | undefined;
 }): InjectedSinks<HandoffWorkflowSinks> {
   const { metrics, tracing } = options;
+  const closedRuns = new RecentRuns();
   return {
     handoffMetrics: metrics
       ? {
@@ -25,8 +40,12 @@ export function handoffWorkflowSinks(options: {
             fn: (_info, workflowType) => metrics.workflowsStarted.inc({ workflow_type: workflowType }),
           },
           closed: {
-            fn: (_info, workflowType, status, outcome) =>
-              metrics.workflowsClosed.inc({ workflow_type: workflowType, status, outcome }),
+            fn: (info, workflowType, status, outcome) => {
+              // A completion Temporal refused (a signal arrived with it) runs the close again in the
+              // next task, not as a replay: count each run once.
+              if (!closedRuns.add(info.runId)) return;
+              metrics.workflowsClosed.inc({ workflow_type: workflowType, status, outcome });
+            },
           },
         }
       : { started: ignore, closed: ignore },
