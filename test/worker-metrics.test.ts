@@ -1,7 +1,7 @@
 // The worker's Prometheus endpoint (issue 13.3): a worker process (src/bin/worker.ts) with
 // HANDOFF_WORKER_METRICS_ADDRESS runs a real transfer against the Graph simulator, with one throttled
 // invite and one failed keep-alive; its /metrics then shows Handoff's counts, equal to the requests
-// the simulator logged, and the Temporal SDK's runtime metrics. SIGTERM then stops it gracefully.
+// the simulator logged, the workflow runs started, and the Temporal SDK's runtime metrics. SIGTERM then stops it gracefully.
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { queriedMetricNames, seriesBaseName } from './support/grafana-dashboard.js';
 import {
@@ -134,6 +134,10 @@ it('serves Graph requests, throttles, Retry-After, keep-alives and the SDK runti
   expect(sample(text, 'handoff_keep_alives_total', { outcome: 'sent' })).toBe(
     sample(text, 'handoff_graph_requests_total', { operation: 'keepAlive', status: '200' }),
   );
+
+  // Workflow runs by type, counted by the bundle's interceptors through the worker's sink: the
+  // transfer started once (its keep-alives above come from the run it started).
+  expect(sample(text, 'handoff_workflows_started_total', { workflow_type: 'transferCall' })).toBe(1);
 
   // The Temporal SDK's runtime metrics on the same endpoint: task latencies, slots, sticky cache.
   expect(text).toMatch(/^temporal_workflow_task_execution_latency_seconds_count\{/m);
