@@ -5,14 +5,13 @@
 // Retry-After, and the process exited 0. Real Temporal, real JWT verification, a stand-in workflow that
 // records its deliveries (test/support/workflows/webhook-recorder.ts).
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
+import { startOtlpCollector } from './support/otlp-collector.js';
 import { type LocalTemporalEnvironment, startLocalTemporal } from './support/temporal.js';
 import { eventually, incomingCallBody } from './support/webhook-fixtures.js';
 import { startWebhookProcess, type WebhookProcess } from './support/webhook-process.js';
@@ -241,46 +240,29 @@ describe('SIGTERM on the webhook process', () => {
 
 describe('SIGTERM on a webhook process that exports traces', () => {
   it('sends the spans of its last requests to the OTLP endpoint before it exits', async () => {
-    // A tiny OTLP/HTTP collector: what the process POSTs to /v1/traces, as JSON text.
-    const exported: string[] = [];
-    const collector = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        if (request.url === '/v1/traces') exported.push(Buffer.concat(chunks).toString('utf8'));
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const collector = await startOtlpCollector();
     try {
-      const { port } = collector.address() as AddressInfo;
       const traced = webhookProcess('webhook-traced', undefined, {
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
         OTEL_SERVICE_NAME: 'handoff-webhook-under-test',
       });
       const { webhookUrl } = await traced.ready;
-      const callId = randomUUID();
-      const answer = await postNotification(webhookUrl, callId, await simulatorToken());
+      const answer = await postNotification(webhookUrl, randomUUID(), await simulatorToken());
       expect(answer).toMatchObject({ kind: 'answer', status: 202 });
       // The batch exporter waits 5 s between exports: an immediate SIGTERM leaves the spans to the
       // flush on the way out.
       traced.signal('SIGTERM');
       expect(await traced.exited, traced.output.join('\n')).toEqual({ code: 0, signal: null });
 
-      type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string };
-      const spans: OtlpSpan[] = exported.flatMap((body) =>
-        (
-          JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }
-        ).resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans)),
-      );
-      expect(exported.join('\n')).toContain('"handoff-webhook-under-test"');
+      const spans = collector.spans();
+      expect(collector.serviceNames()).toContain('handoff-webhook-under-test');
       const request = spans.find((span) => span.name === 'POST /api/calls');
       expect(request, JSON.stringify(spans.map((span) => span.name))).toBeDefined();
       // The signal-with-start the request sent is its child, in the same trace.
       const signal = spans.find((span) => span.name === 'SignalWithStartWorkflow:transferCall');
       expect(signal).toMatchObject({ traceId: request!.traceId, parentSpanId: request!.spanId });
     } finally {
-      await new Promise<void>((resolve) => collector.close(() => resolve()));
+      await collector.close();
     }
   }, 120_000);
 });
