@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
+import { startOtlpCollector } from './support/otlp-collector.js';
 import { type LocalTemporalEnvironment, startLocalTemporal } from './support/temporal.js';
 import { eventually, incomingCallBody } from './support/webhook-fixtures.js';
 import { startWebhookProcess, type WebhookProcess } from './support/webhook-process.js';
@@ -58,7 +59,7 @@ async function simulatorToken(): Promise<string> {
   return token;
 }
 
-function webhookProcess(name: string, drainDelayMs?: number): WebhookProcess {
+function webhookProcess(name: string, drainDelayMs?: number, env?: Record<string, string>): WebhookProcess {
   const started = startWebhookProcess({
     name,
     temporalAddress: temporal.address,
@@ -66,6 +67,7 @@ function webhookProcess(name: string, drainDelayMs?: number): WebhookProcess {
     taskQueue,
     simulatorUrl: sim.url,
     ...(drainDelayMs !== undefined ? { drainDelayMs } : {}),
+    ...(env ? { env } : {}),
   });
   processes.push(started);
   return started;
@@ -234,4 +236,33 @@ describe('SIGTERM on the webhook process', () => {
       expect(deliveries[0]?.notifications[0]?.callId).toBe(callId);
     }
   }, 180_000);
+});
+
+describe('SIGTERM on a webhook process that exports traces', () => {
+  it('sends the spans of its last requests to the OTLP endpoint before it exits', async () => {
+    const collector = await startOtlpCollector();
+    try {
+      const traced = webhookProcess('webhook-traced', undefined, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_SERVICE_NAME: 'handoff-webhook-under-test',
+      });
+      const { webhookUrl } = await traced.ready;
+      const answer = await postNotification(webhookUrl, randomUUID(), await simulatorToken());
+      expect(answer).toMatchObject({ kind: 'answer', status: 202 });
+      // The batch exporter waits 5 s between exports: an immediate SIGTERM leaves the spans to the
+      // flush on the way out.
+      traced.signal('SIGTERM');
+      expect(await traced.exited, traced.output.join('\n')).toEqual({ code: 0, signal: null });
+
+      const spans = collector.spans();
+      expect(collector.serviceNames()).toContain('handoff-webhook-under-test');
+      const request = spans.find((span) => span.name === 'POST /api/calls');
+      expect(request, JSON.stringify(spans.map((span) => span.name))).toBeDefined();
+      // The signal-with-start the request sent is its child, in the same trace.
+      const signal = spans.find((span) => span.name === 'SignalWithStartWorkflow:transferCall');
+      expect(signal).toMatchObject({ traceId: request!.traceId, parentSpanId: request!.spanId });
+    } finally {
+      await collector.close();
+    }
+  }, 120_000);
 });

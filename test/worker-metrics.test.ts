@@ -1,7 +1,8 @@
 // The worker's Prometheus endpoint (issue 13.3): a worker process (src/bin/worker.ts) with
 // HANDOFF_WORKER_METRICS_ADDRESS runs a real transfer against the Graph simulator, with one throttled
 // invite and one failed keep-alive; its /metrics then shows Handoff's counts, equal to the requests
-// the simulator logged, and the Temporal SDK's runtime metrics. SIGTERM then stops it gracefully.
+// the simulator logged, the workflow runs started, and the Temporal SDK's runtime metrics. SIGTERM then
+// stops it gracefully, and it flushes its traces to an OTLP collector on the way out.
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { queriedMetricNames, seriesBaseName } from './support/grafana-dashboard.js';
 import {
@@ -13,15 +14,21 @@ import {
   type TestWorkflowBundle,
   waitUntil,
 } from './support/handoff-stack.js';
+import { type OtlpCollector, type OtlpSpan, startOtlpCollector } from './support/otlp-collector.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
 let temporal: TestTemporal;
 let bundle: TestWorkflowBundle;
 let stack: HandoffTestStack;
 let worker: WorkerProcess | undefined;
+let collector: OtlpCollector;
 
 beforeAll(async () => {
-  [temporal, bundle] = await Promise.all([startTestTemporal(), buildTestWorkflowBundle()]);
+  [temporal, bundle, collector] = await Promise.all([
+    startTestTemporal(),
+    buildTestWorkflowBundle(),
+    startOtlpCollector(),
+  ]);
   // `stay`: a groupCallOwner keeps the group call alive with a keepAlive every second.
   stack = await startHandoffTestStack({
     temporal,
@@ -36,6 +43,7 @@ afterAll(async () => {
   await stack?.stop();
   await temporal?.stop();
   bundle?.remove();
+  await collector?.close();
 });
 
 /** The value of one sample in Prometheus' text format, 0 when the series is absent. */
@@ -62,7 +70,11 @@ it('serves Graph requests, throttles, Retry-After, keep-alives and the SDK runti
     taskQueue: stack.taskQueue,
     simulatorUrl: sim.url,
     workflowBundlePath: bundle.path,
-    env: { HANDOFF_WORKER_METRICS_ADDRESS: '127.0.0.1:0' },
+    env: {
+      HANDOFF_WORKER_METRICS_ADDRESS: '127.0.0.1:0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_SERVICE_NAME: 'handoff-worker-under-test',
+    },
   });
   await worker.ready;
   const metricsUrl = worker.output.map((line) => /metrics on (http:\S+)/.exec(line)?.[1]).find(Boolean);
@@ -135,6 +147,10 @@ it('serves Graph requests, throttles, Retry-After, keep-alives and the SDK runti
     sample(text, 'handoff_graph_requests_total', { operation: 'keepAlive', status: '200' }),
   );
 
+  // Workflow runs by type, counted by the bundle's interceptors through the worker's sink: the
+  // transfer started once (its keep-alives above come from the run it started).
+  expect(sample(text, 'handoff_workflows_started_total', { workflow_type: 'transferCall' })).toBe(1);
+
   // The Temporal SDK's runtime metrics on the same endpoint: task latencies, slots, sticky cache.
   expect(text).toMatch(/^temporal_workflow_task_execution_latency_seconds_count\{/m);
   expect(text).toMatch(/^temporal_activity_execution_latency_seconds_count\{/m);
@@ -157,4 +173,21 @@ it('serves Graph requests, throttles, Retry-After, keep-alives and the SDK runti
   expect(await worker.exited).toEqual({ code: 0, signal: null });
   expect(worker.output.join('\n')).toContain('[handoff-worker] stopped');
   await expect(fetch(metricsUrl!)).rejects.toThrow();
+
+  // Traces (docs/tracing.md), flushed on the way out: the workflow's spans (made in the bundle's
+  // interceptors, exported by the worker's sink) lead to the activity's, and that to the Graph request's.
+  expect(collector.serviceNames()).toContain('handoff-worker-under-test');
+  const spans = collector.spans();
+  const parentOf = (span: OtlpSpan) =>
+    spans.find((candidate) => candidate.spanId === span.parentSpanId && candidate.traceId === span.traceId);
+  const graphCreate = spans.find((span) => span.name === 'Graph createCall');
+  expect(graphCreate, JSON.stringify(spans.map((span) => span.name))).toBeDefined();
+  const activity = parentOf(graphCreate!);
+  expect(activity?.name).toBe('RunActivity:createCall');
+  // The run still holds its group call (`stay`): its own span ends, and is exported, when it closes.
+  expect(parentOf(activity!)?.name).toBe('StartActivity:createCall');
+  expect(graphCreate!.attributes).toContainEqual({
+    key: 'url.template',
+    value: { stringValue: '/v1.0/communications/calls' },
+  });
 }, 180_000);

@@ -1,6 +1,22 @@
 import type { HandoffConfig } from '../config/env.js';
 import { createGraphClient, createMsalTokenProvider, type GraphClient } from '../graph/index.js';
+import { tracedFetch } from '../tracing/graph-fetch.js';
+import type { Tracing } from '../tracing/tracing.js';
+import { meteredFetch } from '../worker/graph-metrics.js';
+import type { WorkerMetrics } from '../worker/metrics.js';
 import type { SimulatorConnection } from './simulator-connection.js';
+
+/**
+ * The `fetch` Graph requests go through: a span around each (tracing) counted by the metrics; plain
+ * `fetch` (undefined) when neither is on.
+ */
+export function graphFetchFor(
+  tracing: Tracing | undefined,
+  metrics: WorkerMetrics | undefined,
+): typeof fetch | undefined {
+  const traced = tracing ? tracedFetch(tracing.tracer) : undefined;
+  return metrics ? meteredFetch(metrics, traced) : traced;
+}
 
 /**
  * The Graph client for this deployment: real Microsoft Graph with the tenant's credentials, or

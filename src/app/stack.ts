@@ -9,8 +9,10 @@ import type { HandoffConfig } from '../config/env.js';
 import { type GraphSimulator, startSimulator } from '../simulator/index.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { type DevServer, startDevServer } from '../temporal/dev-server.js';
+import { tracingClientInterceptors } from '../tracing/temporal.js';
+import { type Tracing, tracingFromSettings } from '../tracing/tracing.js';
 import { createHandoffWorker } from '../worker/worker.js';
-import { graphClientFor } from './graph.js';
+import { graphClientFor, graphFetchFor } from './graph.js';
 import { describeListeners, startListeners } from './servers.js';
 import { webhookDepsFor } from './webhook.js';
 
@@ -20,6 +22,8 @@ export interface StackOptions {
   workflowBundlePath?: string;
   /** fastify logger option for the webhook; default true (pino JSON lines). */
   logger?: boolean | object;
+  /** Tracing for this process; by default as configured (OTEL_EXPORTER_OTLP_*), else none. */
+  tracing?: Tracing;
   /** Receives progress lines ("Temporal dev server …", "webhook …"). */
   report?: (line: string) => void;
 }
@@ -67,9 +71,11 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
       stops.push(() => simulator!.stop());
       report(`Graph simulator on ${simulator.url}`);
     }
-    const graph = graphClientFor(config, simulator);
+    const tracing = options.tracing ?? tracingFromSettings(config.tracing);
+    if (tracing && options.tracing === undefined) stops.push(() => tracing.shutdown());
+    const graph = graphClientFor(config, simulator, graphFetchFor(tracing, undefined));
 
-    const client = await connectClient(config.temporal, temporalAddress);
+    const client = await connectClient(config.temporal, temporalAddress, tracingClientInterceptors(tracing));
     stops.push(() => client.connection.close());
 
     let worker: Worker | undefined;
@@ -81,6 +87,7 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
         taskQueue: config.temporal.taskQueue,
         graph,
         temporalAddress,
+        ...(tracing ? { tracing } : {}),
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       });
       const running = worker.run();
@@ -98,6 +105,7 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
         ...(simulator ? { simulator } : {}),
         ...(uiUrl ? { temporalUiUrl: uiUrl } : {}),
         logger: options.logger ?? true,
+        ...(tracing ? { tracer: tracing.tracer } : {}),
       }),
     );
     // Stopping drains the listeners first (src/app/servers.ts), then the worker and Temporal go.

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { FastifyServerOptions } from 'fastify';
 import type { HandoffConfig } from '../config/env.js';
@@ -15,6 +16,8 @@ export function webhookDepsFor(
     simulator?: SimulatorConnection;
     temporalUiUrl?: string;
     logger?: FastifyServerOptions['logger'];
+    /** Tracing's tracer (src/tracing): a span per request. */
+    tracer?: Tracer;
   },
 ): WebhookDeps {
   const { simulator } = options;
@@ -41,5 +44,6 @@ export function webhookDepsFor(
     bodyLimitBytes: config.webhook.bodyLimitBytes,
     ...(config.api.tokens.length > 0 ? { apiToken: config.api.tokens } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   };
 }

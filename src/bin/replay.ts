@@ -31,7 +31,8 @@ import {
 } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { connectClient } from '../temporal/connection.js';
-import { workflowsPath } from '../worker/worker.js';
+import { workflowInterceptorModules, workflowsPath } from '../worker/worker.js';
+import { handoffWorkflowSinks } from '../worker/workflow-sinks.js';
 import * as handoffWorkflows from '../workflows/index.js';
 
 /** Every workflow type the worker registers (the bundle's entry point exports exactly those). */
@@ -67,7 +68,13 @@ export async function replayHistories(
   if (histories.length === 0) return [];
   const results: ReplayResult[] = [];
   for await (const result of Worker.runReplayHistories(
-    { ...code, replayName: 'handoff-replay' },
+    {
+      ...code,
+      // As a worker runs them: a bundle has the interceptors in it, the sources get them here.
+      ...('workflowsPath' in code ? { interceptors: { workflowModules: workflowInterceptorModules } } : {}),
+      sinks: handoffWorkflowSinks({}),
+      replayName: 'handoff-replay',
+    },
     histories,
   )) {
     results.push(result);

@@ -7,16 +7,20 @@ import { prepareStandalone } from '../app/standalone.js';
 import { webhookDepsFor } from '../app/webhook.js';
 import { ConfigError } from '../config/env.js';
 import { connectClient } from '../temporal/connection.js';
+import { tracingClientInterceptors } from '../tracing/temporal.js';
+import { tracingFromSettings } from '../tracing/tracing.js';
 
 async function main(): Promise<void> {
   const { config, temporalAddress: address, simulator } = await prepareStandalone('webhook');
-  const client = await connectClient(config.temporal, address);
+  const tracing = tracingFromSettings(config.tracing);
+  const client = await connectClient(config.temporal, address, tracingClientInterceptors(tracing));
   const listeners = await startListeners(
     config,
     webhookDepsFor(config, client, {
       ...(simulator ? { simulator } : {}),
       ...(config.temporal.uiUrl ? { temporalUiUrl: config.temporal.uiUrl } : {}),
       logger: { level: config.logLevel },
+      ...(tracing ? { tracer: tracing.tracer } : {}),
     }),
   );
   for (const line of describeListeners(config, listeners)) console.log(`[handoff-webhook] ${line}`);
@@ -31,6 +35,8 @@ async function main(): Promise<void> {
     listeners
       .drainAndClose(config.drainDelayMs)
       .then(() => client.connection.close())
+      // The spans of the last requests are still in the batch: export them before the exit.
+      .then(() => tracing?.shutdown())
       .then(
         () => {
           console.log('[handoff-webhook] stopped');

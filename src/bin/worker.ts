@@ -1,18 +1,19 @@
 /** The worker alone (docker-compose's `worker` service): runs workflows and Graph activities. */
 import { Runtime } from '@temporalio/worker';
-import { graphClientFor } from '../app/graph.js';
+import { graphClientFor, graphFetchFor } from '../app/graph.js';
 import { prepareStandalone } from '../app/standalone.js';
 import { ConfigError } from '../config/env.js';
 import { connectWorker } from '../temporal/connection.js';
 import { getFreePort } from '../temporal/ports.js';
-import { meteredFetch } from '../worker/graph-metrics.js';
-import { createWorkerMetrics } from '../worker/metrics.js';
+import { tracingFromSettings } from '../tracing/tracing.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../worker/metrics.js';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from '../worker/metrics-server.js';
 import { createHandoffWorker } from '../worker/worker.js';
 
 async function main(): Promise<void> {
   const { config, temporalAddress: address, simulator } = await prepareStandalone('worker');
-  let graphFetch: typeof fetch | undefined;
+  const tracing = tracingFromSettings(config.tracing);
+  let metrics: WorkerMetrics | undefined;
   let metricsServer: WorkerMetricsServer | undefined;
   if (config.workerMetricsAddress !== undefined) {
     // The runtime must be installed before the first connection. Its exporter listens on a loopback
@@ -30,8 +31,7 @@ async function main(): Promise<void> {
         },
       },
     });
-    const metrics = createWorkerMetrics();
-    graphFetch = meteredFetch(metrics);
+    metrics = createWorkerMetrics();
     metricsServer = await startWorkerMetricsServer({
       address: config.workerMetricsAddress,
       registry: metrics.registry,
@@ -44,8 +44,11 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    graph: graphClientFor(config, simulator, graphFetch),
+    // Spans around Graph requests (children of the activity's) and their counts.
+    graph: graphClientFor(config, simulator, graphFetchFor(tracing, metrics)),
     temporalAddress: address,
+    ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracing } : {}),
     ...(config.workflowBundlePath ? { workflowBundlePath: config.workflowBundlePath } : {}),
   });
   console.log(`[handoff-worker] ready: polling ${config.temporal.taskQueue} on ${address}`);
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
   await worker.run();
   await connection.close();
   await metricsServer?.close();
+  await tracing?.shutdown();
   console.log('[handoff-worker] stopped');
 }
 

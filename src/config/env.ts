@@ -77,6 +77,14 @@ export interface NotificationSettings {
   budgetMs: number;
 }
 
+/** OpenTelemetry tracing (docs/tracing.md): on when an OTLP endpoint is configured. */
+export interface TracingSettings {
+  /** Where spans are POSTed (OTLP/HTTP): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`. */
+  tracesEndpoint: string;
+  /** OTEL_SERVICE_NAME, default `handoff`: the `service.name` every span carries. */
+  serviceName: string;
+}
+
 /**
  * The callback secret of embedded mode, where no HANDOFF_CALLBACK_SECRET is set: fixed, so that
  * workflows still running after a restart of `npm start` keep working callback URLs. It is public
@@ -123,6 +131,8 @@ export interface HandoffConfig {
   workflowBundlePath?: string;
   /** Call ownership around every transfer (docs/call-ownership.md); a request's own fields win. */
   transferPolicy: TransferPolicy;
+  /** Unset: no tracing at all (the OpenTelemetry API's no-op). */
+  tracing?: TracingSettings;
 }
 
 /** The meeting of the seed walkthrough (seed 000/001, step 2): the embedded default target. */
@@ -487,6 +497,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
   }
   const workflowBundlePath = read.text('HANDOFF_WORKFLOW_BUNDLE');
   const transferPolicy = readTransferPolicy(read);
+  const tracing = readTracing(read);
 
   const config: HandoffConfig = {
     mode: tenantMode ? 'tenant' : 'embedded',
@@ -525,7 +536,36 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     logLevel,
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
     transferPolicy,
+    ...(tracing ? { tracing } : {}),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/**
+ * The standard OpenTelemetry variables, as the OTLP exporters read them: the traces endpoint is used
+ * as it is, the general one gets `/v1/traces` appended. OTEL_SDK_DISABLED=true turns tracing off.
+ */
+function readTracing(read: Reader): TracingSettings | undefined {
+  const disabled = read.text('OTEL_SDK_DISABLED');
+  if (disabled !== undefined && !['true', 'false'].includes(disabled.toLowerCase())) {
+    read.problems.push(`OTEL_SDK_DISABLED must be true or false, got "${disabled}"`);
+  }
+  const httpUrl = (name: string): string | undefined => {
+    const value = read.url(name);
+    if (value !== undefined && !['http:', 'https:'].includes(new URL(value).protocol)) {
+      read.problems.push(
+        `${name} must be an http(s) URL of an OTLP/HTTP collector, e.g. http://127.0.0.1:4318, got "${value}"`,
+      );
+      return undefined;
+    }
+    return value;
+  };
+  const tracesEndpoint = httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const endpoint = httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const serviceName = read.text('OTEL_SERVICE_NAME') ?? 'handoff';
+  if (disabled?.toLowerCase() === 'true') return undefined;
+  if (tracesEndpoint !== undefined) return { tracesEndpoint, serviceName };
+  if (endpoint !== undefined) return { tracesEndpoint: `${endpoint}/v1/traces`, serviceName };
+  return undefined;
 }

@@ -4,7 +4,7 @@
  * machine").
  */
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type ClientInterceptors, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalSettings } from '../config/env.js';
 
@@ -20,7 +20,12 @@ function tlsOptions(settings: TemporalSettings) {
 /** A connect attempt that found no server in time is retried this often before giving up. */
 const CONNECT_ATTEMPTS = 3;
 
-export async function connectClient(settings: TemporalSettings, address: string): Promise<Client> {
+export async function connectClient(
+  settings: TemporalSettings,
+  address: string,
+  /** e.g. tracing's (src/tracing/temporal.ts): they see every start and signal the client sends. */
+  interceptors?: ClientInterceptors,
+): Promise<Client> {
   const tls = tlsOptions(settings);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -29,7 +34,11 @@ export async function connectClient(settings: TemporalSettings, address: string)
         ...(tls !== undefined ? { tls } : {}),
         ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       });
-      return new Client({ connection, namespace: settings.namespace });
+      return new Client({
+        connection,
+        namespace: settings.namespace,
+        ...(interceptors ? { interceptors } : {}),
+      });
     } catch (error) {
       // A server that is up but starved of CPU (a loaded 2-core machine, a cluster restarting) can
       // miss one 10 s connect deadline; only that error is worth another try.

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { FastifyServerOptions } from 'fastify';
 import type { MediaInfo } from '../graph/index.js';
@@ -44,6 +45,8 @@ export interface WebhookDeps {
   logger?: FastifyServerOptions['logger'];
   /** Prometheus metrics; by default both servers built from one deps object share a new registry. */
   metrics?: WebhookMetrics;
+  /** OpenTelemetry (docs/tracing.md): a span per request; unset, no tracing. */
+  tracer?: Tracer;
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;

@@ -17,6 +17,7 @@ import { installJsonBodyParser } from './json-body.js';
 import { metricsFor, recordHttpMetrics, serveMetrics, type WebhookMetrics } from './metrics.js';
 import { createNotificationVerifier } from './notification-auth.js';
 import { createNotificationKeys } from './notification-keys.js';
+import { recordRequestSpans } from './request-spans.js';
 import { callsApiRoutes } from './routes/calls-api.js';
 import { healthRoutes } from './routes/health.js';
 import { incomingCallRoutes } from './routes/incoming-calls.js';
@@ -60,6 +61,7 @@ function baseServer(
 
   const metrics = metricsFor(deps);
   recordHttpMetrics(app, metrics, listener);
+  if (deps.tracer) recordRequestSpans(app, deps.tracer, listener);
   const drain = installDraining(app);
   const temporalCalls = createTemporalCaller(deps.temporal);
   // close() resolves only when no Temporal call is left retrying: then the connection can go.

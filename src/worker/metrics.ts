@@ -2,7 +2,7 @@
  * Handoff's own metrics in the worker process (issue 13.3), where the activities make Graph requests:
  * Graph requests by operation and status with their latency, throttled answers and the Retry-After
  * the next attempt waits (src/activities/failures.ts turns it into the retry's delay), and keep-alives
- * sent or failed. One prom-client registry per worker process; src/worker/metrics-server.ts serves it
+ * sent or failed, and workflow runs started and closed by type and outcome. One prom-client registry per worker process; src/worker/metrics-server.ts serves it
  * together with the Temporal SDK's own runtime metrics.
  */
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
@@ -17,6 +17,10 @@ export interface WorkerMetrics {
   graphRetryAfterSeconds: Counter<'operation'>;
   /** `outcome`: sent (2xx) or failed (anything else, the activity retries). */
   keepAlives: Counter<'outcome'>;
+  /** Workflow runs started, by type (transferCall, botCall, incomingCall, …): src/workflows/interceptors.ts. */
+  workflowsStarted: Counter<'workflow_type'>;
+  /** Workflow runs closed, by type, how they closed (`status`) and the result's own `outcome`. */
+  workflowsClosed: Counter<'workflow_type' | 'status' | 'outcome'>;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -53,6 +57,18 @@ export function createWorkerMetrics(): WorkerMetrics {
       name: 'handoff_keep_alives_total',
       help: 'keepAlive requests for calls the bot holds, by outcome (sent, failed)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    workflowsStarted: new Counter({
+      name: 'handoff_workflows_started_total',
+      help: 'Workflow runs started on this worker (transfers, bot calls, incoming calls, …), by workflow type',
+      labelNames: ['workflow_type'],
+      registers: [registry],
+    }),
+    workflowsClosed: new Counter({
+      name: 'handoff_workflows_closed_total',
+      help: "Workflow runs closed on this worker, by workflow type, status (completed, failed, cancelled, continuedAsNew) and the result's outcome",
+      labelNames: ['workflow_type', 'status', 'outcome'],
       registers: [registry],
     }),
   };

@@ -4,11 +4,22 @@ import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createGraphActivities } from '../activities/index.js';
 import type { GraphClient } from '../graph/index.js';
+import { tracingActivityInterceptors } from '../tracing/temporal.js';
+import type { Tracing } from '../tracing/tracing.js';
+import type { WorkerMetrics } from './metrics.js';
 import { checkSearchAttributes } from './search-attributes.js';
+import { handoffWorkflowSinks } from './workflow-sinks.js';
 
 // `.ts` when run from source (tsx, vitest), `.js` when run from the compiled dist/.
 const ownExtension = extname(fileURLToPath(import.meta.url));
 export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ownExtension}`, import.meta.url));
+/**
+ * Handoff's workflow interceptors (tracing, run counts): part of every bundle and every replay, so
+ * all workers run the same workflow code whether tracing and metrics are on or not.
+ */
+export const workflowInterceptorModules = [
+  fileURLToPath(new URL(`../workflows/interceptors${ownExtension}`, import.meta.url)),
+];
 
 export interface HandoffWorkerOptions {
   connection: NativeConnection;
@@ -23,6 +34,10 @@ export interface HandoffWorkerOptions {
   identity?: string;
   /** The frontend `host:port`, for the command a missing search attribute's error names. */
   temporalAddress?: string;
+  /** Counts workflow runs started and closed (the `handoffMetrics` sink). */
+  metrics?: WorkerMetrics;
+  /** Traces activities and exports the workflows' spans (issue 13.4); off when undefined. */
+  tracing?: Tracing;
 }
 
 /** A worker that runs Handoff's workflows and its Graph activities. */
@@ -40,9 +55,15 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createGraphActivities(options.graph),
+    // A prebuilt bundle carries the workflow interceptors itself (src/worker/bundle.ts).
     ...(workflowBundlePath !== undefined
       ? { workflowBundle: { codePath: workflowBundlePath } }
       : { workflowsPath }),
+    interceptors: {
+      ...(workflowBundlePath === undefined ? { workflowModules: workflowInterceptorModules } : {}),
+      activity: tracingActivityInterceptors(options.tracing),
+    },
+    sinks: handoffWorkflowSinks({ metrics: options.metrics, tracing: options.tracing }),
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }

@@ -17,16 +17,19 @@ import {
   type Worker,
 } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { graphClientFor } from '../../src/app/graph.js';
+import { graphClientFor, graphFetchFor } from '../../src/app/graph.js';
 import { webhookDepsFor } from '../../src/app/webhook.js';
 import { type HandoffConfig, loadConfig } from '../../src/config/env.js';
 import { type GraphSimulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { getFreePort } from '../../src/temporal/ports.js';
+import { tracingClientInterceptors } from '../../src/tracing/temporal.js';
+import type { Tracing } from '../../src/tracing/tracing.js';
 import { buildApiServer, buildWebhookServer } from '../../src/webhook/index.js';
 import { createWebhookMetrics } from '../../src/webhook/metrics.js';
-import { createHandoffWorker, workflowsPath } from '../../src/worker/worker.js';
+import type { WorkerMetrics } from '../../src/worker/metrics.js';
+import { createHandoffWorker, workflowInterceptorModules, workflowsPath } from '../../src/worker/worker.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { transferCall } from '../../src/workflows/transfer/transfer.js';
 import { sharedResource } from './shared.js';
@@ -80,7 +83,11 @@ export interface TestWorkflowBundle {
 }
 
 export async function buildTestWorkflowBundle(): Promise<TestWorkflowBundle> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules,
+    logger: new DefaultLogger('WARN'),
+  });
   const dir = mkdtempSync(join(tmpdir(), 'handoff-e2e-bundle-'));
   const path = join(dir, 'workflow-bundle.cjs');
   writeFileSync(path, code);
@@ -94,6 +101,10 @@ export interface HandoffTestStackOptions {
   /** A prebuilt bundle (buildTestWorkflowBundle); without one the worker bundles the sources itself. */
   workflowBundlePath?: string;
   simulator?: SimulatorOptions;
+  /** Tracing for client, webhook, worker and Graph requests (test/tracing.test.ts); none by default. */
+  tracing?: Tracing;
+  /** The in-process worker counts workflow runs here (and its Graph requests). */
+  workerMetrics?: WorkerMetrics;
   /** Extra environment for loadConfig, e.g. HANDOFF_DEFAULT_TARGET. */
   env?: Record<string, string>;
 }
@@ -157,7 +168,12 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
         ...options.env,
       });
     let config = configFor(await getFreePort());
-    const client = await connectClient(config.temporal, options.temporal.address);
+    const { tracing, workerMetrics } = options;
+    const client = await connectClient(
+      config.temporal,
+      options.temporal.address,
+      tracingClientInterceptors(tracing),
+    );
     stops.push(() => client.connection.close());
 
     let worker: Worker | undefined;
@@ -169,7 +185,9 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
         connection,
         namespace: config.temporal.namespace,
         taskQueue,
-        graph: graphClientFor(config, sim),
+        graph: graphClientFor(config, sim, graphFetchFor(tracing, workerMetrics)),
+        ...(tracing ? { tracing } : {}),
+        ...(workerMetrics ? { metrics: workerMetrics } : {}),
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       });
       const running = worker.run().catch((error: unknown) => {
@@ -184,7 +202,14 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
 
     // One metrics registry for both listeners, as in one process of `npm start`.
     const metrics = createWebhookMetrics();
-    const deps = () => ({ ...webhookDepsFor(config, client, { simulator: sim, logger: false }), metrics });
+    const deps = () => ({
+      ...webhookDepsFor(config, client, {
+        simulator: sim,
+        logger: false,
+        ...(tracing ? { tracer: tracing.tracer } : {}),
+      }),
+      metrics,
+    });
     let webhook: FastifyInstance | undefined;
     for (let attempt = 1; webhook === undefined; attempt++) {
       const candidate = buildWebhookServer(deps());

@@ -13,6 +13,8 @@ export interface WebhookProcessOptions {
   /** Shown in front of every output line, e.g. `webhook-1`. */
   name: string;
   readyTimeoutMs?: number;
+  /** More environment, e.g. OTEL_EXPORTER_OTLP_ENDPOINT. */
+  env?: Record<string, string>;
 }
 
 export interface WebhookProcess extends Omit<HandoffProcess, 'ready'> {
@@ -38,6 +40,7 @@ export function startWebhookProcess(options: WebhookProcessOptions): WebhookProc
       HANDOFF_API_PORT: '0',
       LOG_LEVEL: 'warn',
       ...(options.drainDelayMs !== undefined ? { HANDOFF_DRAIN_DELAY_MS: String(options.drainDelayMs) } : {}),
+      ...options.env,
     },
     name: options.name,
     readyLine: '[handoff-webhook] ready',
