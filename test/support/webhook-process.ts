@@ -13,6 +13,8 @@ export interface WebhookProcessOptions {
   /** Shown in front of every output line, e.g. `webhook-1`. */
   name: string;
   readyTimeoutMs?: number;
+  /** More settings, e.g. PUBLIC_BASE_URL behind a load balancer, HANDOFF_API_TOKEN. */
+  env?: Record<string, string>;
 }
 
 export interface WebhookProcess extends Omit<HandoffProcess, 'ready'> {
@@ -38,6 +40,7 @@ export function startWebhookProcess(options: WebhookProcessOptions): WebhookProc
       HANDOFF_API_PORT: '0',
       LOG_LEVEL: 'warn',
       ...(options.drainDelayMs !== undefined ? { HANDOFF_DRAIN_DELAY_MS: String(options.drainDelayMs) } : {}),
+      ...options.env,
     },
     name: options.name,
     readyLine: '[handoff-webhook] ready',
