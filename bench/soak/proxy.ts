@@ -150,14 +150,12 @@ export async function startRoundRobinProxy(
           continue;
         }
         // The webhook took the request and died (or hung): it may have signalled. Graph retries.
-        reply
-          .writeHead(502, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              error: 'bad_gateway',
-              message: `the webhook ${backend} failed: ${String(error)}`,
-            }),
-          );
+        reply.writeHead(502, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: 'bad_gateway',
+            message: `the webhook ${backend} failed: ${String(error)}`,
+          }),
+        );
         requests.push({ at, path, backend, status: 502, refusedBy });
         return;
       }
