@@ -387,7 +387,9 @@ export function formatSummary(summary: SoakSummary): string {
     `  sent again after a throttled or unanswered attempt: ${counts(fallout.resends)}; calls or operations read from Graph (a wait timed out, or an outcome was unknown): ${fallout.graphReads}`,
   );
   if (summary.killsSkipped > 0)
-    add(`  ${summary.killsSkipped} kill(s) not done: every transfer had closed already`);
+    add(
+      `  ${summary.killsSkipped} ${summary.cluster ? 'disruption(s)' : 'kill(s)'} not done: every transfer had closed already`,
+    );
   add();
   if (summary.durations) {
     const { p50, p95, max, min } = summary.durations;
@@ -417,7 +419,7 @@ export function formatSummary(summary: SoakSummary): string {
   );
   if (notes.postsPerSecond !== undefined)
     add(
-      `  notification POSTs to the webhooks: ${notes.postsPerSecond.toFixed(1)} per second (one at a time per webhook)`,
+      `  notification POSTs to the webhooks: ${notes.postsPerSecond.toFixed(1)} per second (${summary.cluster ? 'a lane per transfer' : 'one at a time per webhook'})`,
     );
   if (notes.lagMs) {
     const lag = notes.lagMs;
