@@ -180,6 +180,12 @@ describe('what Graph saw of each disruption', () => {
     });
   });
 
+  it('counts a POST that was in flight when the disruption hit, not one long before', () => {
+    const deliveries = [delivery(2, 503), delivery(8, 503), delivery(11, 202, 2)];
+    const [outage] = graphSideOutages([disruption(1, 10, 10.5)], deliveries, t0);
+    expect(outage).toMatchObject({ failed: 1, retries: 1, recoveredAtSeconds: 11, outageSeconds: 1 });
+  });
+
   it('reports no outage when every POST went through, and ends a window at the next disruption', () => {
     const deliveries = [delivery(1, 202), delivery(21, 503), delivery(22, 202)];
     const outages = graphSideOutages([disruption(1, 0, 5), disruption(2, 20, 25)], deliveries, t0);

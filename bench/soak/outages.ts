@@ -39,6 +39,11 @@ export interface GraphSideOutage {
 
 /** How long after the replacement is back failures still count towards a disruption. */
 export const OUTAGE_TAIL_SECONDS = 30;
+/**
+ * A failed POST that started up to this long before the disruption was in flight when it hit (the
+ * simulator gives a POST 5 s, as Graph does): a record carries the moment its POST started.
+ */
+export const IN_FLIGHT_SECONDS = 5;
 
 function failureKey(record: DeliveryRecord): string | undefined {
   if (record.error !== undefined) return 'network error';
@@ -48,7 +53,9 @@ function failureKey(record: DeliveryRecord): string | undefined {
 
 /**
  * One entry per disruption. A disruption's window runs from its moment to OUTAGE_TAIL_SECONDS after
- * its replacement was back, or to the next disruption, whichever comes first; `deliveries` are the
+ * its replacement was back, or to the next disruption, whichever comes first; failures of POSTs in
+ * flight when it hit (started up to IN_FLIGHT_SECONDS before, after the previous disruption) count
+ * too. `deliveries` are the
  * POSTs to the webhooks (not to the bot's own receiver), `t0` the soak's start.
  */
 export function graphSideOutages(
@@ -61,14 +68,20 @@ export function graphSideOutages(
   const ordered = [...disruptions].sort((a, b) => a.atSeconds - b.atSeconds);
   return ordered.map((disruption, index) => {
     const next = ordered[index + 1]?.atSeconds ?? Number.POSITIVE_INFINITY;
+    const previous = ordered[index - 1]?.atSeconds ?? Number.NEGATIVE_INFINITY;
     const end = Math.min(next, disruption.backAtSeconds + OUTAGE_TAIL_SECONDS);
+    const inFlightFrom = Math.max(previous, disruption.atSeconds - IN_FLIGHT_SECONDS);
     const inWindow = sorted.filter((record) => {
       const at = seconds(record);
       return at >= disruption.atSeconds && at <= end;
     });
+    const failures = sorted.filter((record) => {
+      const at = seconds(record);
+      return at >= inFlightFrom && at <= end && failureKey(record) !== undefined;
+    });
     const failedByStatus: Record<string, number> = {};
     let lastFailure: number | undefined;
-    for (const record of inWindow) {
+    for (const record of failures) {
       const key = failureKey(record);
       if (!key) continue;
       failedByStatus[key] = (failedByStatus[key] ?? 0) + 1;
