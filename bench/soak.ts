@@ -826,7 +826,7 @@ function chartOf(
     outcome.startedAt && outcome.closedAt
       ? [
           {
-            startSeconds: (outcome.startedAt.getTime() - t0) / 1000,
+            closedSeconds: (outcome.closedAt.getTime() - t0) / 1000,
             durationSeconds: (outcome.closedAt.getTime() - outcome.startedAt.getTime()) / 1000,
             outcome:
               outcome.status === 'completed' ? 'completed' : outcome.status === 'failed' ? 'failed' : 'other',

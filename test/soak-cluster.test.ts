@@ -198,9 +198,9 @@ describe('the HTML report', () => {
   const input: SoakReportInput = {
     title: 'Handoff soak <cluster> & co',
     points: [
-      { startSeconds: 1, durationSeconds: 20, outcome: 'completed' },
-      { startSeconds: 2, durationSeconds: 30, outcome: 'completed' },
-      { startSeconds: 40, durationSeconds: 60, outcome: 'failed' },
+      { closedSeconds: 1, durationSeconds: 20, outcome: 'completed' },
+      { closedSeconds: 2, durationSeconds: 30, outcome: 'completed' },
+      { closedSeconds: 40, durationSeconds: 60, outcome: 'failed' },
     ],
     bands: [{ fromSeconds: 10, toSeconds: 25, label: 'Temporal restarted' }],
     marks: [

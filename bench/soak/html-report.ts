@@ -1,7 +1,7 @@
 /**
  * The soak's picture (issue 13.6): one self-contained HTML file (inline SVG, no script, no external
- * asset) with every transfer's duration against the moment it started, the p50 and p95 per time
- * slice, the outages as shaded bands and each kill or restart as a labelled line; the text summary
+ * asset) with every transfer's duration against the moment it closed (when its latency was seen,
+ * so a transfer an outage held up shows after the band), the p50 and p95 per time slice, the outages as shaded bands and each kill or restart as a labelled line; the text summary
  * follows in full. Pure: `renderSoakReport` turns data into a string, `writeSoakReport` files it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { percentile } from './report.js';
 
 export interface ReportPoint {
-  /** Seconds since the first call was placed. */
-  startSeconds: number;
+  /** When it closed, in seconds since the first call was placed. */
+  closedSeconds: number;
   durationSeconds: number;
   outcome: 'completed' | 'failed' | 'other';
 }
@@ -64,7 +64,7 @@ const colours: Record<ReportPoint['outcome'], string> = {
 /** The chart alone: an <svg> element. */
 export function renderLatencyChart(input: Omit<SoakReportInput, 'summaryText' | 'pass' | 'title'>): string {
   const ends = [
-    ...input.points.map((point) => point.startSeconds),
+    ...input.points.map((point) => point.closedSeconds),
     ...input.bands.map((band) => band.toSeconds),
     ...input.marks.map((mark) => mark.atSeconds),
   ];
@@ -101,15 +101,15 @@ export function renderLatencyChart(input: Omit<SoakReportInput, 'summaryText' | 
   parts.push(
     `<line x1="${MARGIN.left}" y1="${MARGIN.top + plotHeight}" x2="${MARGIN.left + plotWidth}" y2="${MARGIN.top + plotHeight}" stroke="#333"/>`,
     `<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${MARGIN.top + plotHeight}" stroke="#333"/>`,
-    `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 12}" text-anchor="middle">transfer started (s since the first call was placed)</text>`,
+    `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 12}" text-anchor="middle">transfer closed (s since the first call was placed)</text>`,
     `<text transform="translate(16 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">transfer duration (s)</text>`,
   );
   for (const point of input.points) {
     parts.push(
-      `<circle class="transfer" cx="${x(point.startSeconds).toFixed(1)}" cy="${y(point.durationSeconds).toFixed(1)}" r="2.5" fill="${colours[point.outcome]}" fill-opacity="0.6"/>`,
+      `<circle class="transfer" cx="${x(point.closedSeconds).toFixed(1)}" cy="${y(point.durationSeconds).toFixed(1)}" r="2.5" fill="${colours[point.outcome]}" fill-opacity="0.6"/>`,
     );
   }
-  // p50 and p95 of the transfers that started in each slice of the run.
+  // p50 and p95 of the transfers that closed in each slice of the run.
   const sliceWidth = maxX / SLICES;
   for (const [share, colour, name] of [
     [0.5, '#2f855a', 'p50'],
@@ -120,7 +120,7 @@ export function renderLatencyChart(input: Omit<SoakReportInput, 'summaryText' | 
       const inSlice = input.points
         .filter(
           (point) =>
-            point.startSeconds >= slice * sliceWidth && point.startSeconds < (slice + 1) * sliceWidth,
+            point.closedSeconds >= slice * sliceWidth && point.closedSeconds < (slice + 1) * sliceWidth,
         )
         .map((point) => point.durationSeconds)
         .sort((a, b) => a - b);
@@ -164,7 +164,7 @@ export function renderSoakReport(input: SoakReportInput): string {
 <style>body{font-family:sans-serif;margin:20px;color:#1a202c}pre{background:#f7fafc;padding:12px;font-size:12px;overflow:auto}.pass{color:#2f855a}.fail{color:#c53030}</style>
 </head><body>
 <h1>${escapeXml(input.title)} <span class="${input.pass ? 'pass' : 'fail'}">${input.pass ? 'PASS' : 'FAIL'}</span></h1>
-<p>Each dot is one transfer: when it started and how long it took (Temporal start to close). Shaded: outages as Graph saw them; dashed: kills and restarts.</p>
+<p>Each dot is one transfer: when it closed and how long it took (Temporal start to close). Shaded: outages as Graph saw them; dashed: kills and restarts.</p>
 ${renderLatencyChart(input)}
 <h2>Summary</h2>
 <pre>${escapeXml(input.summaryText)}</pre>
