@@ -10,9 +10,9 @@
  * simulator, the webhook with JWT verification on (in this process) and the worker as a child
  * process (`node --import tsx src/bin/worker.ts`), as docker-compose runs it.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -20,6 +20,7 @@ import { seedMeetingTarget } from '../src/config/env.js';
 import type { IdentitySet } from '../src/graph/index.js';
 import { createRandom, type Random } from '../src/simulator/random.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
+import { projectRoot } from '../src/temporal/project-root.js';
 import { HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
 import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner/group-call-owner.js';
@@ -46,10 +47,15 @@ import {
   isCompensatedTwin,
   type TransferOutcome,
 } from './soak/audit.js';
+import { type SoakCluster, soakCluster, startWebhookPool, type WebhookPool } from './soak/cluster.js';
 import { summarizeHistories } from './soak/histories.js';
+import { type ReportPoint, type SoakReportInput, writeSoakReport } from './soak/html-report.js';
+import { countNotificationSignals, findLostNotifications } from './soak/lost-notifications.js';
 import { startUsageMonitor, type UsageMonitor } from './soak/monitor.js';
 import { parseSoakArgs, type SoakOptions, SoakUsageError, usage } from './soak/options.js';
+import { type Disruption, type DisruptionKind, graphSideOutages } from './soak/outages.js';
 import {
+  type ClusterSoakReport,
   formatSummary,
   graphRequestStats,
   groupReasons,
@@ -130,6 +136,25 @@ async function outcomeOf(
   workflowId: string,
   p2pCallId: string,
 ): Promise<TransferOutcome> {
+  // While the cluster's Temporal services restart, the long poll fails with UNAVAILABLE: ask again.
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await outcomeOnce(stack, workflowId, p2pCallId);
+    if (!outcome.transportError || attempt >= OUTCOME_ATTEMPTS) {
+      const { transportError: _, ...rest } = outcome;
+      return rest;
+    }
+    await sleep(2_000);
+  }
+}
+
+/** Reading a transfer's outcome survives this many failed reads, 2 s apart (a Temporal restart). */
+const OUTCOME_ATTEMPTS = 150;
+
+async function outcomeOnce(
+  stack: HandoffTestStack,
+  workflowId: string,
+  p2pCallId: string,
+): Promise<TransferOutcome & { transportError?: boolean }> {
   try {
     const closed = (await stack.handle(workflowId).result()) as TransferResult | GroupCallOwnerResult;
     // With --hold-group-call the run chain ends with the group call's owner, which carries the transfer's result.
@@ -142,6 +167,7 @@ async function outcomeOf(
         p2pCallId,
         status: 'other',
         reason: `could not read the outcome: ${String(error)}`,
+        transportError: true,
       };
     }
     const cause = error.cause;
@@ -178,7 +204,8 @@ interface StartAnswer {
  */
 async function startTransfer(
   stack: HandoffTestStack,
-  apiUrl: string,
+  /** Asked again for each attempt: a webhook restarted by the cluster soak listens elsewhere. */
+  apiUrl: () => string,
   callId: string,
   invitee: IdentitySet,
 ): Promise<StartAnswer> {
@@ -193,7 +220,7 @@ async function startTransfer(
   let last = '';
   for (let attempt = 1; attempt <= 10; attempt++) {
     try {
-      const response = await fetch(`${apiUrl}/api/transfers`, {
+      const response = await fetch(`${apiUrl()}/api/transfers`, {
         method: 'POST',
         headers: { authorization: `Bearer ${stack.apiToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ callId, invitee, target: seedMeetingTarget, timeouts: soakTimeouts }),
@@ -215,6 +242,28 @@ async function startTransfer(
 interface SoakRun {
   summary: SoakSummary;
   runDir: string;
+  /** The HTML report's chart (bench/soak/html-report.ts). */
+  chart: Omit<SoakReportInput, 'summaryText' | 'pass' | 'title'>;
+}
+
+/**
+ * Graph's retries on the cluster: a restart of the Temporal services takes tens of seconds, during
+ * which the webhooks answer 503. The simulator's default (3 attempts, 20 ms apart) would give up on
+ * those notifications within 100 ms; 10 attempts from 500 ms, doubling, span about 4 minutes.
+ */
+const clusterNotificationRetries = { maxAttempts: 10, retryDelayMs: 500 };
+
+/**
+ * The signals in every run of a workflow (a transfer that continued as new keeps its id): asked only
+ * for workflows whose latest run holds fewer signals than the webhooks acknowledged.
+ */
+async function signalsInEveryRun(client: Client, workflowId: string): Promise<number> {
+  let total = 0;
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+    total += countNotificationSignals(history.events ?? []);
+  }
+  return total;
 }
 
 async function runSoak(options: SoakOptions): Promise<SoakRun> {
@@ -240,35 +289,64 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
 
   try {
     log(`run folder ${runDir}`);
-    log('starting the Temporal dev server and bundling the workflows');
-    const temporalLog: string[] = [];
-    const [devServer, bundle]: [DevServer, TestWorkflowBundle] = await Promise.all([
-      startDevServer({ dbFile, log: (line) => temporalLog.push(line) }),
-      buildTestWorkflowBundle(),
-    ]);
-    cleanups.push(() => {
-      writeFileSync(join(runDir, 'temporal.log'), temporalLog.join('\n'));
-      return devServer.stop();
-    });
+    let temporal: { address: string; namespace: string };
+    let cluster: SoakCluster | undefined;
+    let bundle: TestWorkflowBundle;
+    if (options.cluster) {
+      log(
+        options.clusterAddress
+          ? `using the cluster at ${options.clusterAddress}; bundling the workflows`
+          : 'starting a Temporal cluster (PostgreSQL + 4 services) and bundling the workflows',
+      );
+      const [started, built] = await Promise.all([
+        soakCluster(options.clusterAddress, log),
+        buildTestWorkflowBundle(),
+      ]);
+      cluster = started;
+      bundle = built;
+      cleanups.push(() => {
+        // Its logs outlive its temp folder.
+        if (started.dataDir && existsSync(join(started.dataDir, 'logs')))
+          cpSync(join(started.dataDir, 'logs'), join(runDir, 'cluster-logs'), { recursive: true });
+        return started.stop();
+      });
+      for (const process of started.processes()) monitor.watch(process.name, process.pid);
+      temporal = { address: started.address, namespace: started.namespace };
+      log(`cluster frontend ${started.address}`);
+    } else {
+      log('starting the Temporal dev server and bundling the workflows');
+      const temporalLog: string[] = [];
+      const [devServer, built]: [DevServer, TestWorkflowBundle] = await Promise.all([
+        startDevServer({ dbFile, log: (line) => temporalLog.push(line) }),
+        buildTestWorkflowBundle(),
+      ]);
+      bundle = built;
+      cleanups.push(() => {
+        writeFileSync(join(runDir, 'temporal.log'), temporalLog.join('\n'));
+        return devServer.stop();
+      });
+      monitor.watch('temporal dev server', devServer.pid);
+      temporal = devServer;
+    }
     cleanups.push(() => bundle.remove());
-    monitor.watch('temporal dev server', devServer.pid);
 
     const receiver: BotReceiver = await startBotReceiver();
     cleanups.push(() => receiver.stop());
+    // Call ownership (issue 10): hold each group call to its end, with short keep-alive intervals.
+    const policyEnv: Record<string, string> = {
+      HANDOFF_KEEP_ALIVE_INTERVAL_MS: String(options.keepAliveMs),
+      ...(options.holdGroupCallSeconds > 0
+        ? {
+            HANDOFF_BOT_LEG_AFTER_TRANSFER: 'stay',
+            HANDOFF_STAY_MAX_DURATION_MS: String(options.holdGroupCallSeconds * 1000),
+          }
+        : {}),
+    };
     const stack = await startHandoffTestStack({
-      temporal: devServer,
+      temporal,
       worker: false,
       workflowBundlePath: bundle.path,
-      // Call ownership (issue 10): hold each group call to its end, with short keep-alive intervals.
-      env: {
-        HANDOFF_KEEP_ALIVE_INTERVAL_MS: String(options.keepAliveMs),
-        ...(options.holdGroupCallSeconds > 0
-          ? {
-              HANDOFF_BOT_LEG_AFTER_TRANSFER: 'stay',
-              HANDOFF_STAY_MAX_DURATION_MS: String(options.holdGroupCallSeconds * 1000),
-            }
-          : {}),
-      },
+      env: policyEnv,
       simulator: {
         seed: options.seed,
         notifications: {
@@ -276,21 +354,50 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
           duplicateRate: options.duplicate,
           dropRate: options.drop,
           delayMs: options.delayMs,
+          ...(options.cluster ? clusterNotificationRetries : {}),
         },
         faults: { throttleRate: options.throttle, throttleStatuses: [429, 503], retryAfterSeconds: 1 },
       },
     });
     cleanups.push(() => stack.stop());
     const { sim } = stack;
-    const replicas = await startWebhookReplicas(stack, options.webhooks - 1);
-    cleanups.push(async () => {
-      await Promise.all(replicas.map((replica) => replica.stop()));
-    });
-    const webhookUrls = [stack.webhookUrl, ...replicas.map((replica) => replica.url)];
-    const apiUrls = [stack.apiUrl, ...replicas.map((replica) => replica.apiUrl)];
-    log(
-      `simulator ${sim.url}, webhooks ${webhookUrls.join(' ')} (JWT verification on), task queue ${stack.taskQueue}`,
-    );
+    let apiUrlFor: (index: number) => string;
+    let pool: WebhookPool | undefined;
+    if (options.cluster) {
+      // Webhook processes behind the round-robin proxy; the stack's own webhook stays unused.
+      log(`starting ${options.webhooks} webhook processes behind a round-robin proxy`);
+      const started = await startWebhookPool({
+        count: options.webhooks,
+        temporalAddress: temporal.address,
+        namespace: temporal.namespace,
+        taskQueue: stack.taskQueue,
+        simulatorUrl: sim.url,
+        apiToken: stack.apiToken,
+        env: policyEnv,
+      });
+      pool = started;
+      cleanups.push(async () => {
+        await started.stop();
+        for (const webhook of started.all())
+          writeFileSync(join(runDir, `${webhook.name}.log`), webhook.output.join('\n'));
+      });
+      for (const webhook of started.current()) monitor.watch(webhook.name, webhook.pid);
+      apiUrlFor = (index) => started.apiUrl(index);
+      log(
+        `simulator ${sim.url}, proxy ${started.proxy.url} -> ${started.proxy.backends().join(' ')} (JWT verification on), task queue ${stack.taskQueue}`,
+      );
+    } else {
+      const replicas = await startWebhookReplicas(stack, options.webhooks - 1);
+      cleanups.push(async () => {
+        await Promise.all(replicas.map((replica) => replica.stop()));
+      });
+      const webhookUrls = [stack.webhookUrl, ...replicas.map((replica) => replica.url)];
+      const apiUrls = [stack.apiUrl, ...replicas.map((replica) => replica.apiUrl)];
+      apiUrlFor = (index) => apiUrls[index % apiUrls.length] as string;
+      log(
+        `simulator ${sim.url}, webhooks ${webhookUrls.join(' ')} (JWT verification on), task queue ${stack.taskQueue}`,
+      );
+    }
 
     if (options.lostResponses > 0) {
       // Served at once (notifications queued as usual), answered after the client's 10 s timeout.
@@ -315,8 +422,8 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     const startWorker = (name: string): WorkerProcess => {
       const worker = startWorkerProcess({
         name,
-        temporalAddress: devServer.address,
-        namespace: devServer.namespace,
+        temporalAddress: temporal.address,
+        namespace: temporal.namespace,
         taskQueue: stack.taskQueue,
         simulatorUrl: sim.url,
         workflowBundlePath: bundle.path,
@@ -330,9 +437,13 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       for (const worker of workers)
         writeFileSync(join(runDir, `${worker.name}.log`), worker.output.join('\n'));
     });
-    let worker = startWorker('worker-1');
-    await worker.ready;
-    log(`worker-1 (pid ${worker.pid}) polling`);
+    // Worker slots: one on the dev server, --workers on the cluster; a killed worker's slot gets a new one.
+    const active: WorkerProcess[] = [];
+    for (let slot = 0; slot < options.workers; slot++) active.push(startWorker(`worker-${slot + 1}`));
+    for (const worker of active) {
+      await worker.ready;
+      log(`${worker.name} (pid ${worker.pid}) polling`);
+    }
 
     // Place the calls and start their transfers.
     const t0 = Date.now();
@@ -346,6 +457,14 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     const callers = Array.from({ length: options.transfers }, (_, index) => ({
       user: { id: seededGuid(random), displayName: `Soak caller ${index + 1}` },
     }));
+    // Graph posts the notifications of different calls concurrently. The simulator posts those for
+    // one callback origin one at a time, and behind the proxy every callback has the same origin:
+    // a delivery profile per transfer gives each its own lane (the global knobs still apply).
+    const profiles: Array<{ urlContains: string; seed: number }> = [];
+    const laneFor = (workflowId: string, index: number) => {
+      profiles.push({ urlContains: `/${workflowId}/`, seed: options.seed + 1000 + index });
+      sim.configure({ notifications: { profiles: [...profiles] } });
+    };
     log(`placing ${options.transfers} incoming calls over ${options.spreadSeconds} s`);
     const transfers = callers.map(async (caller, index) => {
       await sleep((options.spreadSeconds * 1000 * index) / options.transfers);
@@ -353,7 +472,8 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       // incoming-call policy would start a transfer with the default waits (see soakTimeouts).
       const { callId } = await sim.placeIncomingCall({ botUrl: receiver.callbackUrl(), caller });
       const workflowId = transferWorkflowId(callId);
-      const answer = await startTransfer(stack, apiUrls[index % apiUrls.length]!, callId, caller);
+      if (options.cluster) laneFor(workflowId, index);
+      const answer = await startTransfer(stack, () => apiUrlFor(index), callId, caller);
       lastPlacedAt = Date.now();
       if (!answer.started) {
         closed += 1;
@@ -384,14 +504,24 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     // MAX_KILL_SHARE) of the transfers has closed, and 2-5 s after the worker it kills started
     // polling. Drawn in progress rather than in seconds, every kill lands while transfers run,
     // however fast this machine is.
+    // On the cluster, webhook kills and Temporal restarts join the worker kills, in a seeded order.
     const kills: WorkerKill[] = [];
+    const disruptions: Disruption[] = [];
     let killsSkipped = 0;
-    const killShares = Array.from({ length: options.kills }, () => random.next() * MAX_KILL_SHARE).sort(
+    const plan: DisruptionKind[] = Array.from({ length: options.kills }, () => 'worker' as const);
+    if (options.cluster) {
+      plan.push(...Array.from({ length: options.webhookKills }, () => 'webhook' as const));
+      plan.push(...Array.from({ length: options.temporalRestarts }, () => 'temporal' as const));
+    }
+    const killShares = Array.from({ length: plan.length }, () => random.next() * MAX_KILL_SHARE).sort(
       (a, b) => a - b,
     );
+    const order = options.cluster ? random.shuffle(plan) : plan;
+    let workerKills = 0;
+    let webhookKills = 0;
     const killing = (async () => {
       let readyAt = t0;
-      for (let number = 1; number <= options.kills; number++) {
+      for (let number = 1; number <= order.length; number++) {
         const share = killShares[number - 1] as number;
         const notBefore = readyAt + MIN_KILL_DELAY_MS + random.next() * KILL_JITTER_MS;
         while (
@@ -402,31 +532,63 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
           await sleep(50);
         }
         if (allClosed || Date.now() > deadline) {
-          killsSkipped = options.kills - number + 1;
+          killsSkipped = order.length - number + 1;
           return;
         }
-        const killed = worker;
+        const kind = order[number - 1] as DisruptionKind;
         const atSeconds = sinceStart();
         const openTransfers = open.size;
         const closedTransfers = closed;
-        await killed.kill();
-        log(
-          `kill #${number}: SIGKILL ${killed.name} (pid ${killed.pid}) with ${openTransfers} transfers open`,
-        );
-        worker = startWorker(`worker-${number + 1}`);
-        await worker.ready;
+        let description: string;
+        if (kind === 'worker') {
+          const slot = workerKills++ % active.length;
+          const killed = active[slot] as WorkerProcess;
+          await killed.kill();
+          log(
+            `disruption #${number}: SIGKILL ${killed.name} (pid ${killed.pid}) with ${openTransfers} transfers open`,
+          );
+          const worker = startWorker(`worker-${workers.length + 1}`);
+          active[slot] = worker;
+          await worker.ready;
+          log(`${worker.name} (pid ${worker.pid}) polling`);
+          kills.push({
+            number: kills.length + 1,
+            atSeconds,
+            killedPid: killed.pid,
+            killedWorker: killed.name,
+            openTransfers,
+            closedTransfers,
+            nextWorker: worker.name,
+            nextPid: worker.pid,
+            nextReadyAtSeconds: sinceStart(),
+          });
+          description = `SIGKILL ${killed.name} (pid ${killed.pid}); ${worker.name} (pid ${worker.pid}) polling`;
+        } else if (kind === 'webhook' && pool) {
+          log(`disruption #${number}: SIGKILL a webhook with ${openTransfers} transfers open`);
+          const { killed, next } = await pool.killAndReplace(webhookKills++);
+          monitor.watch(next.name, next.pid);
+          log(`${next.name} (pid ${next.pid}) listening in place of ${killed.name}`);
+          description = `SIGKILL ${killed.name} (pid ${killed.pid}); ${next.name} (pid ${next.pid}) listening`;
+        } else if (kind === 'temporal' && cluster?.restartTemporal) {
+          log(
+            `disruption #${number}: restarting every Temporal service with ${openTransfers} transfers open`,
+          );
+          const { downMs } = await cluster.restartTemporal();
+          for (const process of cluster.processes()) monitor.watch(process.name, process.pid);
+          log(`Temporal services back after ${(downMs / 1000).toFixed(1)} s`);
+          description = `Temporal services stopped and started again (${(downMs / 1000).toFixed(1)} s down)`;
+        } else {
+          continue;
+        }
         readyAt = Date.now();
-        log(`${worker.name} (pid ${worker.pid}) polling`);
-        kills.push({
+        disruptions.push({
           number,
+          kind,
+          description,
           atSeconds,
-          killedPid: killed.pid,
-          killedWorker: killed.name,
+          backAtSeconds: sinceStart(),
           openTransfers,
           closedTransfers,
-          nextWorker: worker.name,
-          nextPid: worker.pid,
-          nextReadyAtSeconds: sinceStart(),
         });
       }
     })();
@@ -508,6 +670,45 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       },
     );
     const fallout = summarizeHistories([...histories.values()]);
+
+    // Issue 13.2 on the cluster: every 202 the webhooks gave reached its workflow, and what each
+    // disruption looked like from Graph's side.
+    let clusterReport: ClusterSoakReport | undefined;
+    if (pool) {
+      const acknowledged = pool.proxy.acknowledgedSignals();
+      const signalled = new Map<string, number>();
+      for (const [workflowId, events] of histories)
+        signalled.set(workflowId, countNotificationSignals(events));
+      for (const candidate of findLostNotifications(acknowledged, signalled)) {
+        try {
+          signalled.set(candidate.workflowId, await signalsInEveryRun(stack.client, candidate.workflowId));
+        } catch (error) {
+          log(`could not read every run of ${candidate.workflowId}: ${String(error)}`);
+        }
+      }
+      const lostNotifications = findLostNotifications(acknowledged, signalled);
+      const toProxy = sim.deliveries.filter((delivery) => delivery.url.startsWith(pool.proxy.url));
+      const proxyByStatus: Record<string, number> = {};
+      for (const request of pool.proxy.requests)
+        proxyByStatus[String(request.status)] = (proxyByStatus[String(request.status)] ?? 0) + 1;
+      const sum = (values: Iterable<number>) => [...values].reduce((total, value) => total + value, 0);
+      clusterReport = {
+        address: temporal.address,
+        startedBySoak: cluster?.restartTemporal !== undefined,
+        workers: options.workers,
+        webhooks: options.webhooks,
+        disruptions,
+        outages: graphSideOutages(disruptions, toProxy, new Date(t0)),
+        lostNotifications,
+        acknowledgedSignals: sum(acknowledged.values()),
+        signalsInHistories: sum(signalled.values()),
+        proxy: {
+          requests: pool.proxy.requests.length,
+          handedOver: pool.proxy.requests.filter((request) => request.refusedBy > 0).length,
+          byStatus: proxyByStatus,
+        },
+      };
+    }
     const suspects = new Set([
       ...failed.map((outcome) => outcome.workflowId),
       ...byStatus('other').map((outcome) => outcome.workflowId),
@@ -549,6 +750,10 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       problems.push(`${lapsedKeepAlives.length} calls whose keep-alive lapsed`);
     if (silentCallers.length > 0)
       problems.push(`${silentCallers.length} P2P calls left silent after a failed transfer`);
+    if (clusterReport && clusterReport.lostNotifications.length > 0)
+      problems.push(
+        `${clusterReport.lostNotifications.length} workflows got fewer notification signals than the webhooks acknowledged`,
+      );
     const unsuccessful = failed.length + byStatus('other').length;
     if (unsuccessful > options.maxFailed)
       problems.push(`${unsuccessful} transfers failed (--max-failed ${options.maxFailed})`);
@@ -595,11 +800,12 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
       graph: graphRequestStats(sim.requests),
       notifications: notificationStats(sim.requests, sim.deliveries, sim.dropped),
       usage: monitor.stop(),
+      ...(clusterReport ? { cluster: clusterReport } : {}),
       pass: problems.length === 0,
       problems,
     };
     writeFileSync(join(runDir, 'report.json'), JSON.stringify({ summary, outcomes: all }, null, 2));
-    return { summary, runDir };
+    return { summary, runDir, chart: chartOf(t0, all, kills, clusterReport) };
   } finally {
     if (summary === undefined) monitor.stop();
     await cleanUp();
@@ -607,6 +813,55 @@ async function runSoak(options: SoakOptions): Promise<SoakRun> {
     if (!summary?.pass && existsSync(dbFile)) copyFileSync(dbFile, join(runDir, 'temporal.db'));
     rmSync(dbDir, { recursive: true, force: true });
   }
+}
+
+/** The HTML report's dots, bands and marks, in seconds since the first call was placed. */
+function chartOf(
+  t0: number,
+  outcomes: readonly TransferOutcome[],
+  kills: readonly WorkerKill[],
+  clusterReport: ClusterSoakReport | undefined,
+): SoakRun['chart'] {
+  const points: ReportPoint[] = outcomes.flatMap((outcome) =>
+    outcome.startedAt && outcome.closedAt
+      ? [
+          {
+            closedSeconds: (outcome.closedAt.getTime() - t0) / 1000,
+            durationSeconds: (outcome.closedAt.getTime() - outcome.startedAt.getTime()) / 1000,
+            outcome:
+              outcome.status === 'completed' ? 'completed' : outcome.status === 'failed' ? 'failed' : 'other',
+          } satisfies ReportPoint,
+        ]
+      : [],
+  );
+  if (!clusterReport) {
+    return {
+      points,
+      bands: kills.map((kill) => ({
+        fromSeconds: kill.atSeconds,
+        toSeconds: kill.nextReadyAtSeconds,
+        label: `${kill.killedWorker} killed, ${kill.nextWorker} polling ${(kill.nextReadyAtSeconds - kill.atSeconds).toFixed(1)} s later`,
+      })),
+      marks: kills.map((kill) => ({ atSeconds: kill.atSeconds, label: `kill ${kill.killedWorker}` })),
+    };
+  }
+  const { disruptions, outages } = clusterReport;
+  return {
+    points,
+    bands: disruptions.map((disruption) => {
+      const outage = outages.find((candidate) => candidate.disruption === disruption.number);
+      const graphEnd = disruption.atSeconds + (outage?.outageSeconds ?? 0);
+      return {
+        fromSeconds: disruption.atSeconds,
+        toSeconds: Math.max(disruption.backAtSeconds, graphEnd),
+        label: `#${disruption.number} ${disruption.description}; Graph saw ${outage?.failed ?? 0} failed POSTs over ${(outage?.outageSeconds ?? 0).toFixed(1)} s`,
+      };
+    }),
+    marks: disruptions.map((disruption) => ({
+      atSeconds: disruption.atSeconds,
+      label: `#${disruption.number} ${disruption.kind === 'temporal' ? 'restart Temporal' : `kill ${disruption.kind}`}`,
+    })),
+  };
 }
 
 async function main(): Promise<number> {
@@ -624,9 +879,22 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const { summary, runDir } = await runSoak(options);
-  console.log(formatSummary(summary));
+  const { summary, runDir, chart } = await runSoak(options);
+  const text = formatSummary(summary);
+  console.log(text);
   console.log(`\nlogs, histories of failed transfers and report.json: ${runDir}`);
+  // Next to the text: the same summary and its picture, in the git-ignored report folder.
+  const name = `soak${options.cluster ? '-cluster' : ''}-${summary.date.replace(/[:.]/g, '-')}`;
+  const reportDir = resolve(projectRoot(), options.reportDir);
+  mkdirSync(reportDir, { recursive: true });
+  writeFileSync(join(reportDir, `${name}.txt`), `${text}\n`);
+  const html = writeSoakReport(reportDir, name, {
+    title: `Handoff soak${options.cluster ? ' on the cluster' : ''}, ${summary.date}`,
+    ...chart,
+    summaryText: text,
+    pass: summary.pass,
+  });
+  console.log(`report: ${html} (text: ${join(reportDir, `${name}.txt`)})`);
   return summary.pass ? 0 : 1;
 }
 

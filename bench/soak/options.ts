@@ -36,6 +36,21 @@ export interface SoakOptions {
   holdGroupCallSeconds: number;
   /** keepAlive interval of every transfer and owner, in ms (HANDOFF_KEEP_ALIVE_INTERVAL_MS). */
   keepAliveMs: number;
+  /**
+   * Issue 13.2: run on a production-shaped cluster (src/cluster) instead of the dev server, with
+   * webhook and worker processes behind a round-robin proxy (docs/soak.md, "On the cluster").
+   */
+  cluster: boolean;
+  /** A running cluster's frontend (`127.0.0.1:7333`) instead of one the soak starts; implies cluster. */
+  clusterAddress?: string;
+  /** Cluster only: worker processes polling at once. */
+  workers: number;
+  /** Cluster only: SIGKILL + restart of a webhook process. */
+  webhookKills: number;
+  /** Cluster only: restarts of every Temporal service (needs a cluster the soak started). */
+  temporalRestarts: number;
+  /** Where the HTML report goes (git-ignored `.reports/` by default). */
+  reportDir: string;
 }
 
 export const usage = `Usage: npm run soak -- [options]
@@ -57,6 +72,17 @@ export const usage = `Usage: npm run soak -- [options]
                     transfers run to the end of the group call; 0 = it leaves at once (default 0)
   --keep-alive MS   keepAlive interval of transfers and owners (default 15 minutes; 2000 with
                     --hold-group-call)
+  --report-dir DIR  where the HTML report is written (default .reports, git-ignored)
+
+On the cluster (issue 13.2; docs/soak.md, "On the cluster"):
+  --cluster         start a production-shaped Temporal cluster (PostgreSQL + 4 services, its own
+                    data folder and free ports) and run webhook and worker processes against it,
+                    the webhooks behind a round-robin proxy
+  --cluster-address HOST:PORT  use a running cluster instead (no Temporal restart then)
+  --workers N       worker processes polling at once (default 2)
+  --webhooks N      webhook processes behind the proxy (default 2 with --cluster)
+  --webhook-kills N SIGKILL + restart of a webhook process (default 2)
+  --temporal-restarts N  restart of every Temporal service (default 1; 0 with --cluster-address)
   --help            this text
 
 Exit code 0 only when every transfer started and closed before the deadline, no more than
@@ -90,6 +116,12 @@ export function parseSoakArgs(argv: string[]): SoakOptions | 'help' {
         'max-failed': { type: 'string' },
         'hold-group-call': { type: 'string' },
         'keep-alive': { type: 'string' },
+        'report-dir': { type: 'string' },
+        cluster: { type: 'boolean' },
+        'cluster-address': { type: 'string' },
+        workers: { type: 'string' },
+        'webhook-kills': { type: 'string' },
+        'temporal-restarts': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -113,6 +145,11 @@ export function parseSoakArgs(argv: string[]): SoakOptions | 'help' {
   const seconds = (min: number) => (value: number) =>
     value >= min ? undefined : `must be a number of seconds >= ${min}`;
 
+  const clusterAddress =
+    typeof values['cluster-address'] === 'string' ? values['cluster-address'] : undefined;
+  if (clusterAddress !== undefined && !/^[^\s:]+:\d{1,5}$/.test(clusterAddress))
+    problems.push(`--cluster-address must be HOST:PORT of the cluster's frontend, got "${clusterAddress}"`);
+  const cluster = values.cluster === true || clusterAddress !== undefined;
   const options: SoakOptions = {
     transfers: read('transfers', 200, wholeAtLeast(1)),
     kills: read('kills', 2, wholeAtLeast(0)),
@@ -120,7 +157,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions | 'help' {
     duplicate: read('duplicate', 0.1, share),
     throttle: read('throttle', 0.1, share),
     delayMs: read('delay', 10, wholeAtLeast(0)),
-    webhooks: read('webhooks', 4, wholeAtLeast(1)),
+    webhooks: read('webhooks', cluster ? 2 : 4, wholeAtLeast(1)),
     lostResponses: read('lost-responses', 0, wholeAtLeast(0)),
     seed: read('seed', Date.now() % 2 ** 31, wholeAtLeast(0)),
     timeoutSeconds: read('timeout', 600, seconds(10)),
@@ -128,7 +165,27 @@ export function parseSoakArgs(argv: string[]): SoakOptions | 'help' {
     maxFailed: read('max-failed', 0, wholeAtLeast(0)),
     holdGroupCallSeconds: read('hold-group-call', 0, wholeAtLeast(0)),
     keepAliveMs: 0,
+    cluster,
+    ...(clusterAddress !== undefined ? { clusterAddress } : {}),
+    workers: read('workers', cluster ? 2 : 1, wholeAtLeast(1)),
+    webhookKills: read('webhook-kills', cluster ? 2 : 0, wholeAtLeast(0)),
+    temporalRestarts: read(
+      'temporal-restarts',
+      cluster && clusterAddress === undefined ? 1 : 0,
+      wholeAtLeast(0),
+    ),
+    reportDir: typeof values['report-dir'] === 'string' ? values['report-dir'] : '.reports',
   };
+  if (!cluster) {
+    for (const name of ['workers', 'webhook-kills', 'temporal-restarts'])
+      if (values[name] !== undefined)
+        problems.push(`--${name} needs --cluster (the dev-server soak runs one worker)`);
+  }
+  if (clusterAddress !== undefined && options.temporalRestarts > 0)
+    problems.push(
+      '--temporal-restarts needs a cluster the soak started (--cluster without --cluster-address): it cannot restart one it does not own',
+    );
+  if (options.reportDir.trim() === '') problems.push('--report-dir must name a folder');
   options.keepAliveMs = read(
     'keep-alive',
     options.holdGroupCallSeconds > 0 ? 2_000 : 15 * 60 * 1000,

@@ -8,8 +8,30 @@ import type {
   UnownedCall,
 } from './audit.js';
 import type { HistoryFallout } from './histories.js';
+import type { LostNotifications } from './lost-notifications.js';
 import type { UsageReport } from './monitor.js';
 import type { SoakOptions } from './options.js';
+import type { Disruption, GraphSideOutage } from './outages.js';
+
+/** Issue 13.2: the cluster soak's own findings. */
+export interface ClusterSoakReport {
+  /** The frontend's address. */
+  address: string;
+  /** False for a cluster given with --cluster-address. */
+  startedBySoak: boolean;
+  workers: number;
+  webhooks: number;
+  disruptions: Disruption[];
+  outages: GraphSideOutage[];
+  /** Workflows with fewer `graphNotifications` signals than 202s the webhooks gave for them. */
+  lostNotifications: LostNotifications[];
+  /** 202s, per signalled workflow, summed. */
+  acknowledgedSignals: number;
+  /** `graphNotifications` signals in those workflows' histories, summed. */
+  signalsInHistories: number;
+  /** The round-robin proxy: POSTs, those a refused connection handed to another webhook, by status. */
+  proxy: { requests: number; handedOver: number; byStatus: Record<string, number> };
+}
 
 export interface WorkerKill {
   /** 1-based. */
@@ -65,6 +87,8 @@ export interface SoakSummary {
   graph: GraphRequestStats;
   notifications: NotificationStats;
   usage: UsageReport;
+  /** Set by `--cluster`. */
+  cluster?: ClusterSoakReport;
   pass: boolean;
   problems: string[];
 }
@@ -363,7 +387,9 @@ export function formatSummary(summary: SoakSummary): string {
     `  sent again after a throttled or unanswered attempt: ${counts(fallout.resends)}; calls or operations read from Graph (a wait timed out, or an outcome was unknown): ${fallout.graphReads}`,
   );
   if (summary.killsSkipped > 0)
-    add(`  ${summary.killsSkipped} kill(s) not done: every transfer had closed already`);
+    add(
+      `  ${summary.killsSkipped} ${summary.cluster ? 'disruption(s)' : 'kill(s)'} not done: every transfer had closed already`,
+    );
   add();
   if (summary.durations) {
     const { p50, p95, max, min } = summary.durations;
@@ -393,7 +419,7 @@ export function formatSummary(summary: SoakSummary): string {
   );
   if (notes.postsPerSecond !== undefined)
     add(
-      `  notification POSTs to the webhooks: ${notes.postsPerSecond.toFixed(1)} per second (one at a time per webhook)`,
+      `  notification POSTs to the webhooks: ${notes.postsPerSecond.toFixed(1)} per second (${summary.cluster ? 'a lane per transfer' : 'one at a time per webhook'})`,
     );
   if (notes.lagMs) {
     const lag = notes.lagMs;
@@ -407,6 +433,10 @@ export function formatSummary(summary: SoakSummary): string {
       `  webhook answers other than 2xx: ${refused.map(([status, count]) => `${status} x ${count}`).join(', ')}`,
     );
   add();
+  if (summary.cluster) {
+    for (const line of formatClusterReport(summary.cluster)) add(line);
+    add();
+  }
   add(`machine load: peak 1-min load average ${summary.usage.peakLoad1.toFixed(2)}`);
   for (const usage of summary.usage.processes) {
     add(
@@ -420,4 +450,43 @@ export function formatSummary(summary: SoakSummary): string {
       : `RESULT: FAIL\n${summary.problems.map((problem) => `  - ${problem}`).join('\n')}`,
   );
   return lines.join('\n');
+}
+
+/** The cluster soak's section of the text output. */
+export function formatClusterReport(report: ClusterSoakReport): string[] {
+  const lines: string[] = [];
+  const add = (line = '') => lines.push(line);
+  add(
+    `cluster: frontend ${report.address} (${report.startedBySoak ? 'started by the soak' : 'given'}), ${report.workers} worker and ${report.webhooks} webhook processes behind a round-robin proxy`,
+  );
+  add(
+    `notifications lost (202 given, no signal in the workflow's history): ${report.lostNotifications.length} workflows`,
+  );
+  add(
+    `  202s that signalled a workflow: ${report.acknowledgedSignals}; graphNotifications signals in those histories: ${report.signalsInHistories}`,
+  );
+  for (const lost of report.lostNotifications.slice(0, 20))
+    add(`  ${lost.workflowId}: ${lost.acknowledged} acknowledged, ${lost.signalled} signalled`);
+  const byStatus = Object.entries(report.proxy.byStatus)
+    .map(([status, count]) => `${status} x ${count}`)
+    .join(', ');
+  add(
+    `proxy: ${report.proxy.requests} POSTs (${byStatus || 'none'}); ${report.proxy.handedOver} handed to another webhook after a refused connection`,
+  );
+  add('disruptions, and what Graph saw of each (failed notification POSTs, retries, time to recovery):');
+  for (const disruption of report.disruptions) {
+    const outage = report.outages.find((candidate) => candidate.disruption === disruption.number);
+    const failures = Object.entries(outage?.failedByStatus ?? {})
+      .map(([status, count]) => `${status} x ${count}`)
+      .join(', ');
+    add(
+      `  #${disruption.number} at ${seconds(disruption.atSeconds)} (${disruption.openTransfers} open, ${disruption.closedTransfers} closed): ${disruption.description}; back at ${seconds(disruption.backAtSeconds)}`,
+    );
+    add(
+      outage && outage.failed > 0
+        ? `      Graph: ${outage.failed} failed POSTs (${failures}), ${outage.retries} retries, recovered ${seconds(outage.outageSeconds)} after the disruption`
+        : `      Graph: no failed POST (${outage?.retries ?? 0} retries in the window)`,
+    );
+  }
+  return lines;
 }

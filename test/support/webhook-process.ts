@@ -13,7 +13,7 @@ export interface WebhookProcessOptions {
   /** Shown in front of every output line, e.g. `webhook-1`. */
   name: string;
   readyTimeoutMs?: number;
-  /** More environment, e.g. OTEL_EXPORTER_OTLP_ENDPOINT. */
+  /** More settings, e.g. PUBLIC_BASE_URL behind a load balancer, OTEL_EXPORTER_OTLP_ENDPOINT. */
   env?: Record<string, string>;
 }
 
