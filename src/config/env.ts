@@ -16,6 +16,8 @@ import {
   transferTargetSchema,
 } from '../webhook/transfer-request.js';
 import type { TransferPolicy, TransferTarget } from '../workflows/transfer/types.js';
+import { RoutingRulesError, type RuleSet } from '../routing/rule-file.js';
+import { loadRuleFile } from '../routing/rules-store.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -123,6 +125,11 @@ export interface HandoffConfig {
   workflowBundlePath?: string;
   /** Call ownership around every transfer (docs/call-ownership.md); a request's own fields win. */
   transferPolicy: TransferPolicy;
+  /**
+   * HANDOFF_ROUTING_RULES: the rule file incoming calls are routed by (docs/routing.md), checked at
+   * start. Unset: every incoming call goes to `defaultTarget`, as before.
+   */
+  routing?: { path: string; ruleSet: RuleSet };
 }
 
 /** The meeting of the seed walkthrough (seed 000/001, step 2): the embedded default target. */
@@ -429,6 +436,19 @@ function readTransferPolicy(read: Reader): TransferPolicy {
   };
 }
 
+/** HANDOFF_ROUTING_RULES: the file is read and checked now, so a bad rule stops the start. */
+function readRoutingRules(read: Reader): { path: string; ruleSet: RuleSet } | undefined {
+  const path = read.text('HANDOFF_ROUTING_RULES');
+  if (path === undefined) return undefined;
+  try {
+    return { path, ruleSet: loadRuleFile(path) };
+  } catch (error) {
+    if (!(error instanceof RoutingRulesError)) throw error;
+    for (const problem of error.problems) read.problems.push(`HANDOFF_ROUTING_RULES (${path}): ${problem}`);
+    return undefined;
+  }
+}
+
 /** Reads and checks the configuration; throws ConfigError naming every bad or missing setting. */
 export function loadConfig(env: Env = process.env): HandoffConfig {
   const read = new Reader(env);
@@ -487,6 +507,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
   }
   const workflowBundlePath = read.text('HANDOFF_WORKFLOW_BUNDLE');
   const transferPolicy = readTransferPolicy(read);
+  const routing = readRoutingRules(read);
 
   const config: HandoffConfig = {
     mode: tenantMode ? 'tenant' : 'embedded',
@@ -525,6 +546,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     logLevel,
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
     transferPolicy,
+    ...(routing ? { routing } : {}),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
