@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyServerOptions } from 'fastify';
 import type { HandoffConfig } from '../config/env.js';
+import { RoutingRules } from '../routing/rules-store.js';
 import type { NotificationAuthOptions, WebhookDeps } from '../webhook/index.js';
 import type { SimulatorConnection } from './simulator-connection.js';
 
@@ -36,10 +37,26 @@ export function webhookDepsFor(
     tenantId: config.tenant?.tenantId ?? simulator!.tenantId,
     ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),
     incomingCallPolicy: config.defaultTarget ? { defaultTarget: config.defaultTarget } : {},
+    ...(config.routing ? { routing: routingRulesFor(config.routing) } : {}),
     transferPolicy: config.transferPolicy,
     notificationAuth,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
     ...(config.api.tokens.length > 0 ? { apiToken: config.api.tokens } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   };
+}
+
+/**
+ * One store of rules in force per loaded configuration: the public webhook (which routes calls) and
+ * the API (which reloads and shows the rules) are built from separate deps objects, and must share it.
+ */
+const routingRulesByConfig = new WeakMap<NonNullable<HandoffConfig['routing']>, RoutingRules>();
+
+function routingRulesFor(routing: NonNullable<HandoffConfig['routing']>): RoutingRules {
+  let rules = routingRulesByConfig.get(routing);
+  if (!rules) {
+    rules = new RoutingRules(routing.path, routing.ruleSet);
+    routingRulesByConfig.set(routing, rules);
+  }
+  return rules;
 }

@@ -9,3 +9,4 @@ export { groupCallOwner } from './group-call-owner/group-call-owner.js';
 export { incomingCall } from './incoming-call/incoming-call.js';
 export { strayCall } from './stray-call/stray-call.js';
 export { transferCall } from './transfer/transfer.js';
+export { routeCall } from './route-call/route-call.js';
