@@ -38,6 +38,11 @@ export {
   strayCallWorkflowId,
 } from '../workflows/stray-call/definitions.js';
 export type * from '../workflows/transfer/types.js';
+export type * from '../workflows/route-call/definitions.js';
+export {
+  ROUTE_CALL_WORKFLOW_TYPE,
+  routeCallWorkflowId,
+} from '../workflows/route-call/definitions.js';
 
 /** The workflow type of a P2P transfer (src/workflows/transfer/transfer.ts). */
 export const TRANSFER_WORKFLOW_TYPE = 'transferCall';

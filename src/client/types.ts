@@ -11,7 +11,9 @@ import type {
   CallRequest,
   OperationOutcome,
 } from '../workflows/bot-call/types.js';
+import type { Rule } from '../routing/rule-file.js';
 import type { IncomingCallResult, IncomingCallSnapshot } from '../workflows/incoming-call/definitions.js';
+import type { NamedTarget, RouteAction } from '../workflows/route-call/definitions.js';
 import type {
   TransferResult,
   TransferSnapshot,
@@ -110,4 +112,16 @@ export type OperationAnswer = OperationOutcome | OperationPending;
 /** The body of every error answer. */
 export interface ErrorBody {
   error: { code: string; message: string; issues?: Array<{ path: string; message: string }> };
+}
+
+/** `GET /api/routing-rules` and `POST /api/routing-rules/reload` (docs/routing.md, "API"). */
+export interface RoutingRulesStatus {
+  source: string;
+  version?: string;
+  loadedAt: string;
+  targets: Record<string, NamedTarget>;
+  rules: Rule[];
+  default: RouteAction;
+  /** Why the last reload was refused; the rules above stayed in force. */
+  lastReloadError?: { at: string; message: string };
 }
