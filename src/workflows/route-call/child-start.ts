@@ -4,7 +4,9 @@
  * webhook (`input.starts`), the targets resolved from the rule file's names (`input.targets`).
  */
 import type { SearchAttributePair } from '@temporalio/common';
-import { describeIdentity, type InvitationParticipantInfo } from '../../graph/index.js';
+// identity.ts alone: graph/index.js also exports the Graph client (node:crypto), not for workflows.
+import { describeIdentity } from '../../graph/identity.js';
+import type { InvitationParticipantInfo } from '../../graph/index.js';
 import { HandoffFlow, HandoffTransferState } from '../../temporal/search-attributes.js';
 import { transferWorkflowId } from '../definitions.js';
 import {
