@@ -3,6 +3,7 @@
 // call's `routeCall` workflow on a real Temporal dev server records the decision (history and
 // HandoffRoute), asks the decision hook (a real HTTP server here) when a rule says so, and starts
 // the chosen flow under its usual id; the simulator shows what reached Graph.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -14,6 +15,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandoffApiError, HandoffClient } from '../src/client/index.js';
 import { getFreePort } from '../src/temporal/ports.js';
+import { projectRoot } from '../src/temporal/project-root.js';
 import { HandoffRoute } from '../src/temporal/search-attributes.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
 import { incomingCallWorkflowId } from '../src/workflows/incoming-call/definitions.js';
@@ -336,5 +338,35 @@ describe('the rules API', () => {
   it('needs the API token', async () => {
     const response = await fetch(`${stack.apiUrl}/api/routing-rules`);
     expect(response.status).toBe(401);
+  });
+});
+
+describe('npm run demo -- routing', () => {
+  it('plays a call a rule rejects, against the running stack, and reports it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/demo.ts', 'routing'], {
+      cwd: projectRoot(),
+      env: {
+        PATH: process.env.PATH,
+        HANDOFF_URL: stack.webhookUrl,
+        HANDOFF_API_URL: stack.apiUrl,
+        SIMULATOR_URL: stack.sim.url,
+        HANDOFF_API_TOKEN: stack.apiToken,
+        DEMO_TIMEOUT_MS: '45000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.resume();
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(code, stdout).toBe(0);
+    const line = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(line).toMatchObject({ status: 'completed', scenario: 'routing', outcome: 'rejected', rulesVersion: 'e2e-1' });
+    // What the demo reports is what the rules decided.
+    const routedCall = await stack.client.workflow.getHandle(line.routeWorkflowId).result();
+    expect(routedCall).toMatchObject({ rule: 'blocked', action: 'reject', workflowId: line.workflowId });
+    expect(graphRequests(line.callId, 'reject').map((request) => request.body.reason)).toEqual(['forbidden']);
   });
 });
