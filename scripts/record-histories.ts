@@ -47,11 +47,14 @@ import { webhookDepsFor } from '../src/app/webhook.js';
 import { eventTypes, readHistoryFile, writeHistoryFile } from '../src/bin/replay.js';
 import { loadConfig, seedMeetingTarget } from '../src/config/env.js';
 import { type CallNotification, type IdentitySet, parseNotifications } from '../src/graph/index.js';
+import { ruleSetFrom } from '../src/routing/rule-file.js';
 import { defaultCaller, type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
+import { getFreePort } from '../src/temporal/ports.js';
 import { projectRoot } from '../src/temporal/project-root.js';
 import { HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { buildWebhookServer } from '../src/webhook/index.js';
+import { type RouteCallWorkflow, routeCallStart } from '../src/webhook/route-start.js';
 import { incomingCallStartOptions } from '../src/webhook/routes/incoming-calls.js';
 import {
   callbackUriFor,
@@ -60,11 +63,7 @@ import {
   type TransferWorkflow,
   transferStartOptions,
 } from '../src/webhook/transfer-start.js';
-import { ruleSetFrom } from '../src/routing/rule-file.js';
-import { getFreePort } from '../src/temporal/ports.js';
-import { type RouteCallWorkflow, routeCallStart } from '../src/webhook/route-start.js';
 import { createHandoffWorker } from '../src/worker/worker.js';
-import { ROUTE_CALL_WORKFLOW_TYPE } from '../src/workflows/route-call/definitions.js';
 import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_WORKFLOW_TYPE,
@@ -86,6 +85,7 @@ import {
   type IncomingCallAction,
   incomingCallWorkflowId,
 } from '../src/workflows/incoming-call/definitions.js';
+import { ROUTE_CALL_WORKFLOW_TYPE } from '../src/workflows/route-call/definitions.js';
 import { strayCallWorkflowId } from '../src/workflows/stray-call/definitions.js';
 import { startBotReceiver } from '../test/support/bot-receiver.js';
 

@@ -8,7 +8,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkHookAnswer } from '../src/activities/decision-hook.js';
 import { ConfigError, loadConfig } from '../src/config/env.js';
 import { decideRoute, inTimeWindow, ruleMatches } from '../src/routing/match.js';
-import { parseRuleFile, type Rule, RoutingRulesError, type RuleSet, ruleSetFrom } from '../src/routing/rule-file.js';
+import {
+  parseRuleFile,
+  RoutingRulesError,
+  type Rule,
+  type RuleSet,
+  ruleSetFrom,
+} from '../src/routing/rule-file.js';
 import { loadRuleFile, RoutingRules } from '../src/routing/rules-store.js';
 import type { CallFacts } from '../src/workflows/route-call/definitions.js';
 
@@ -93,7 +99,11 @@ describe('the rule file', () => {
           { name: 'to-party', action: { kind: 'transfer', target: 'front-desk' } },
           {
             name: 'hook',
-            action: { kind: 'ask', url: 'http://127.0.0.1:1/route', fallback: { kind: 'redirect', targets: ['sales'] } },
+            action: {
+              kind: 'ask',
+              url: 'http://127.0.0.1:1/route',
+              fallback: { kind: 'redirect', targets: ['sales'] },
+            },
           },
         ],
         default: { kind: 'blindTransfer', target: 'ghost' },
@@ -109,8 +119,15 @@ describe('the rule file', () => {
     const problems = problemsOf({
       rules: [
         { name: 'ok', action: { kind: 'reject' } },
-        { name: 'night', match: { time: { timeZone: 'Mars/Olympus', from: '25:00', to: '08:00' } }, action: { kind: 'reject' } },
-        { name: 'slow', action: { kind: 'ask', url: 'http://h/x', timeoutMs: 20_000, fallback: { kind: 'reject' } } },
+        {
+          name: 'night',
+          match: { time: { timeZone: 'Mars/Olympus', from: '25:00', to: '08:00' } },
+          action: { kind: 'reject' },
+        },
+        {
+          name: 'slow',
+          action: { kind: 'ask', url: 'http://h/x', timeoutMs: 20_000, fallback: { kind: 'reject' } },
+        },
         { name: 'ok', action: { kind: 'teleport' } },
       ],
     });
@@ -119,19 +136,26 @@ describe('the rule file', () => {
     );
     expect(problems).toContain('rules[1] ("night"): match.time.from: a time of day is HH:MM, 00:00 to 23:59');
     expect(problems).toContain(
-      "rules[2] (\"slow\"): action.timeoutMs: timeoutMs must be at most 10000 (Graph's 15 s window)",
+      'rules[2] ("slow"): action.timeoutMs: timeoutMs must be at most 10000 (Graph\'s 15 s window)',
     );
     expect(problems.some((problem) => problem.startsWith('rules[3] ("ok"): action.kind'))).toBe(true);
   });
 
   it('refuses two rules of the same name', () => {
     expect(
-      problemsOf({ rules: [{ name: 'a', action: { kind: 'reject' } }, { name: 'a', action: { kind: 'reject' } }] }),
+      problemsOf({
+        rules: [
+          { name: 'a', action: { kind: 'reject' } },
+          { name: 'a', action: { kind: 'reject' } },
+        ],
+      }),
     ).toEqual(['rules[1] ("a"): name: another rule is named "a"']);
   });
 
   it('says when the text is neither JSON nor YAML', () => {
-    expect(() => parseRuleFile('rules: [\n  - {', 'broken.yaml')).toThrow(/invalid routing rules in broken.yaml:\n {2}- not JSON or YAML/);
+    expect(() => parseRuleFile('rules: [\n  - {', 'broken.yaml')).toThrow(
+      /invalid routing rules in broken.yaml:\n {2}- not JSON or YAML/,
+    );
   });
 
   it('stops the configuration with HANDOFF_ROUTING_RULES, the rule and the field', () => {
@@ -157,18 +181,26 @@ describe('the rule file', () => {
 
   it('is not read when HANDOFF_ROUTING_RULES is unset: incoming calls go to the default target as before', () => {
     expect(loadConfig({}).routing).toBeUndefined();
-    expect(loadConfig({ HANDOFF_ROUTING_RULES: 'examples/routing-rules.yaml' }).routing?.ruleSet.rules).toHaveLength(4);
+    expect(
+      loadConfig({ HANDOFF_ROUTING_RULES: 'examples/routing-rules.yaml' }).routing?.ruleSet.rules,
+    ).toHaveLength(4);
   });
 });
 
 describe('reloading', () => {
   it('keeps the rules in force when the new file is invalid, and says why', () => {
-    const path = fileWith('reload.yaml', 'version: one\nrules: [{ name: first, action: { kind: reject } }]\n');
+    const path = fileWith(
+      'reload.yaml',
+      'version: one\nrules: [{ name: first, action: { kind: reject } }]\n',
+    );
     let now = new Date('2026-12-04T10:00:00Z');
     const rules = new RoutingRules(path, loadRuleFile(path), () => now);
 
     now = new Date('2026-12-04T10:05:00Z');
-    writeFileSync(path, 'version: two\nrules: [{ name: second, action: { kind: blindTransfer, target: nobody } }]\n');
+    writeFileSync(
+      path,
+      'version: two\nrules: [{ name: second, action: { kind: blindTransfer, target: nobody } }]\n',
+    );
     const refused = rules.reload();
     expect(refused.ok).toBe(false);
     expect(rules.current().version).toBe('one');
@@ -195,7 +227,12 @@ describe('reloading', () => {
 });
 
 describe('time windows (a clock passed in)', () => {
-  const office = { timeZone: 'Europe/Berlin', days: ['mon', 'tue', 'wed', 'thu', 'fri'] as const, from: '08:00', to: '18:00' };
+  const office = {
+    timeZone: 'Europe/Berlin',
+    days: ['mon', 'tue', 'wed', 'thu', 'fri'] as const,
+    from: '08:00',
+    to: '18:00',
+  };
 
   it('reads the local time of the zone, daylight saving included', () => {
     // Friday 4 Dec 2026, winter: Berlin is UTC+1.
@@ -254,9 +291,13 @@ describe('conditions', () => {
     expect(ruleMatches({ phonePrefix: ['+49'] }, phone, now)).toBe(true);
     expect(ruleMatches({ phonePrefix: ['+1', '+44'] }, phone, now)).toBe(false);
     // A user's id is no phone number, whatever its digits.
-    expect(ruleMatches({ phonePrefix: ['+49'] }, facts({ caller: { kind: 'user', id: '+49' } }), now)).toBe(false);
+    expect(ruleMatches({ phonePrefix: ['+49'] }, facts({ caller: { kind: 'user', id: '+49' } }), now)).toBe(
+      false,
+    );
     // Every condition must hold.
-    expect(ruleMatches({ callerType: ['phone'], phonePrefix: ['+49'], called: ['other'] }, phone, now)).toBe(false);
+    expect(ruleMatches({ callerType: ['phone'], phonePrefix: ['+49'], called: ['other'] }, phone, now)).toBe(
+      false,
+    );
     expect(ruleMatches({}, phone, now)).toBe(true);
   });
 });
@@ -274,11 +315,15 @@ describe('properties', () => {
     },
     { requiredKeys: [] },
   );
-  const rulesArb = fc
-    .array(matchArb, { maxLength: 6 })
-    .map((matches) =>
-      matches.map((match, index): Rule => ({ name: `rule-${index}`, match, action: { kind: 'reject', reason: 'busy' } })),
-    );
+  const rulesArb = fc.array(matchArb, { maxLength: 6 }).map((matches) =>
+    matches.map(
+      (match, index): Rule => ({
+        name: `rule-${index}`,
+        match,
+        action: { kind: 'reject', reason: 'busy' },
+      }),
+    ),
+  );
   const factsArb = fc
     .record({
       kind: fc.constantFrom(...callerKinds),
@@ -294,7 +339,10 @@ describe('properties', () => {
     const { called, callerType, phonePrefix } = rule.match;
     if (called && !called.some((id) => call.called.includes(id))) return false;
     if (callerType && !callerType.includes(call.caller.kind as never)) return false;
-    if (phonePrefix && !(call.caller.kind === 'phone' && phonePrefix.some((p) => call.caller.id?.startsWith(p))))
+    if (
+      phonePrefix &&
+      !(call.caller.kind === 'phone' && phonePrefix.some((p) => call.caller.id?.startsWith(p)))
+    )
       return false;
     return true;
   }
@@ -317,7 +365,11 @@ describe('properties', () => {
       fc.property(rulesArb, factsArb, matchArb, (rules, call, extra) => {
         const ruleSet: RuleSet = { targets: {}, rules, default: { kind: 'reject', reason: 'none' } };
         const before = decideRoute(ruleSet, call, new Date());
-        const appended: Rule = { name: 'appended', match: extra, action: { kind: 'reject', reason: 'forbidden' } };
+        const appended: Rule = {
+          name: 'appended',
+          match: extra,
+          action: { kind: 'reject', reason: 'forbidden' },
+        };
         const after = decideRoute({ ...ruleSet, rules: [...rules, appended] }, call, new Date());
         if (before.rule !== 'default') expect(after).toEqual(before);
         const catchAll: Rule = { name: 'first', match: {}, action: { kind: 'reject', reason: 'forbidden' } };
@@ -328,13 +380,19 @@ describe('properties', () => {
   });
 
   it('a window and its complement (same zone, swapped from/to) never both hold, and one always does', () => {
-    const clock = fc.integer({ min: 0, max: 23 * 60 + 59 }).map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+    const clock = fc
+      .integer({ min: 0, max: 23 * 60 + 59 })
+      .map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
     fc.assert(
       fc.property(
         clock,
         clock,
         fc.constantFrom('Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'UTC'),
-        fc.date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2027-12-31T00:00:00Z'), noInvalidDate: true }),
+        fc.date({
+          min: new Date('2026-01-01T00:00:00Z'),
+          max: new Date('2027-12-31T00:00:00Z'),
+          noInvalidDate: true,
+        }),
         (from, to, timeZone, now) => {
           fc.pre(from !== to);
           const inside = inTimeWindow({ timeZone, from, to }, now);
@@ -348,7 +406,10 @@ describe('properties', () => {
 });
 
 describe("the decision hook's answer", () => {
-  const targets = ruleSetFrom({ targets: { 'front-desk': frontDesk, sales: meeting }, rules: [] }, 'r').targets;
+  const targets = ruleSetFrom(
+    { targets: { 'front-desk': frontDesk, sales: meeting }, rules: [] },
+    'r',
+  ).targets;
   it('is taken when it names a known action and known targets of the right kind', () => {
     expect(checkHookAnswer({ action: { kind: 'transfer', target: 'sales' }, why: 'VIP' }, targets)).toEqual({
       answered: true,

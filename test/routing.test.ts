@@ -10,19 +10,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IdentitySet } from '../src/graph/index.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandoffApiError, HandoffClient } from '../src/client/index.js';
+import { seedMeetingTarget } from '../src/config/env.js';
+import type { IdentitySet } from '../src/graph/index.js';
 import { getFreePort } from '../src/temporal/ports.js';
 import { projectRoot } from '../src/temporal/project-root.js';
 import { HandoffRoute } from '../src/temporal/search-attributes.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
 import { incomingCallWorkflowId } from '../src/workflows/incoming-call/definitions.js';
-import { NATIVE_TRANSFER_WORKFLOW_TYPE, nativeTransferWorkflowId } from '../src/workflows/native-transfer/definitions.js';
+import {
+  NATIVE_TRANSFER_WORKFLOW_TYPE,
+  nativeTransferWorkflowId,
+} from '../src/workflows/native-transfer/definitions.js';
 import type { RouteCallInput, RouteCallResult } from '../src/workflows/route-call/definitions.js';
 import { routeCallWorkflowId } from '../src/workflows/route-call/definitions.js';
-import { seedMeetingTarget } from '../src/config/env.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
 import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
 import { post } from './support/webhook-fixtures.js';
@@ -30,6 +33,7 @@ import { post } from './support/webhook-fixtures.js';
 const dir = mkdtempSync(join(tmpdir(), 'handoff-routing-'));
 const rulesPath = join(dir, 'rules.yaml');
 /** What the decision hook was sent, by path. */
+// biome-ignore lint/suspicious/noExplicitAny: bodies are asserted with expect(), not trusted.
 const hookRequests: Array<{ path: string; body: any }> = [];
 let hook: Server;
 
@@ -40,7 +44,11 @@ function rulesFile(hookUrl: string, downUrl: string, extraRule = ''): string {
     version: 'e2e-1',
     targets: { 'front-desk': { identity: frontDesk }, 'seed-meeting': { transfer: seedMeetingTarget } },
     rules: [
-      { name: 'blocked', match: { callerType: ['phone'], phonePrefix: ['+99'] }, action: { kind: 'reject', reason: 'forbidden' } },
+      {
+        name: 'blocked',
+        match: { callerType: ['phone'], phonePrefix: ['+99'] },
+        action: { kind: 'reject', reason: 'forbidden' },
+      },
       ...[
         ['ask-ok', '+1', `${hookUrl}/ok`],
         ['ask-slow', '+2', `${hookUrl}/slow`],
@@ -51,9 +59,21 @@ function rulesFile(hookUrl: string, downUrl: string, extraRule = ''): string {
         match: { callerType: ['phone'], phonePrefix: [prefix] },
         action: { kind: 'ask', url, timeoutMs: 1_500, fallback: { kind: 'reject', reason: 'busy' } },
       })),
-      { name: 'guests', match: { callerType: ['guest'] }, action: { kind: 'redirect', targets: ['front-desk'], timeoutSeconds: 20 } },
-      { name: 'apps', match: { callerType: ['application'] }, action: { kind: 'blindTransfer', target: 'front-desk' } },
-      { name: 'colleagues', match: { callerType: ['user'] }, action: { kind: 'transfer', target: 'seed-meeting' } },
+      {
+        name: 'guests',
+        match: { callerType: ['guest'] },
+        action: { kind: 'redirect', targets: ['front-desk'], timeoutSeconds: 20 },
+      },
+      {
+        name: 'apps',
+        match: { callerType: ['application'] },
+        action: { kind: 'blindTransfer', target: 'front-desk' },
+      },
+      {
+        name: 'colleagues',
+        match: { callerType: ['user'] },
+        action: { kind: 'transfer', target: 'seed-meeting' },
+      },
       ...(extraRule ? [JSON.parse(extraRule)] : []),
     ],
     default: { kind: 'reject', reason: 'none' },
@@ -72,11 +92,19 @@ beforeAll(async () => {
     request.on('end', () => {
       const path = request.url ?? '';
       hookRequests.push({ path, body: JSON.parse(text) });
-      const answer = (body: string) => response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      const answer = (body: string) =>
+        response.writeHead(200, { 'content-type': 'application/json' }).end(body);
       if (path === '/ok')
-        answer(JSON.stringify({ action: { kind: 'redirect', targets: ['front-desk'] }, why: 'the CRM knows this caller' }));
-      else if (path === '/slow') setTimeout(() => answer(JSON.stringify({ action: { kind: 'reject' } })), 5_000);
-      else if (path === '/garbage') answer(JSON.stringify({ action: { kind: 'transfer', target: 'the-ceo' } }));
+        answer(
+          JSON.stringify({
+            action: { kind: 'redirect', targets: ['front-desk'] },
+            why: 'the CRM knows this caller',
+          }),
+        );
+      else if (path === '/slow')
+        setTimeout(() => answer(JSON.stringify({ action: { kind: 'reject' } })), 5_000);
+      else if (path === '/garbage')
+        answer(JSON.stringify({ action: { kind: 'transfer', target: 'the-ceo' } }));
       else response.writeHead(404).end();
     });
   });
@@ -110,6 +138,7 @@ async function routed(callId: string): Promise<RouteCallResult> {
   return stack.client.workflow.getHandle(workflowId).result();
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: bodies are asserted with expect(), not trusted.
 function graphRequests(callId: string, verb: string): Array<{ body: any }> {
   return stack.sim.requests.filter(
     (request) => request.method === 'POST' && request.path.endsWith(`/calls/${callId}/${verb}`),
@@ -117,7 +146,9 @@ function graphRequests(callId: string, verb: string): Array<{ body: any }> {
 }
 
 async function routeOf(workflowId: string): Promise<string | undefined> {
-  return (await stack.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(HandoffRoute);
+  return (await stack.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(
+    HandoffRoute,
+  );
 }
 
 async function incomingOutcome(callId: string) {
@@ -178,7 +209,9 @@ describe('a rule decides', () => {
   });
 
   it('transfer: the transferCall workflow moves the caller into the named meeting; GET /api/transfers/transfer-<callId> finds it', async () => {
-    const callId = await placeCall({ user: { id: 'e0c4e5a4-1a6b-4c7e-9b55-2f1d3f0b6a11', displayName: 'Colleague' } });
+    const callId = await placeCall({
+      user: { id: 'e0c4e5a4-1a6b-4c7e-9b55-2f1d3f0b6a11', displayName: 'Colleague' },
+    });
     expect(await routed(callId)).toMatchObject({
       rule: 'colleagues',
       action: 'transfer',
@@ -214,6 +247,7 @@ describe('a rule decides', () => {
     expect(described.typedSearchAttributes.get(HandoffRoute)).toBe('apps:blindTransfer');
     const history = await handle.fetchHistory();
     const [input] = (history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? []).map(
+      // biome-ignore lint/suspicious/noExplicitAny: asserted with expect(), not trusted.
       (payload) => defaultPayloadConverter.fromPayload<Record<string, any>>(payload),
     );
     expect(input).toMatchObject({
@@ -264,7 +298,12 @@ describe('the decision hook', () => {
   ])('%s: the fallback is taken, and why is recorded', async (_what, number, rule, why) => {
     const callId = await placeCall({ phone: { id: number } });
     const result = await routed(callId);
-    expect(result).toMatchObject({ rule, action: 'reject', route: `${rule}:reject`, hook: { answered: false } });
+    expect(result).toMatchObject({
+      rule,
+      action: 'reject',
+      route: `${rule}:reject`,
+      hook: { answered: false },
+    });
     expect(result.hook?.answered === false && result.hook.why).toMatch(why);
     expect(result.why).toMatch(/fallback reject/);
     await incomingOutcome(callId);
@@ -276,7 +315,11 @@ describe('duplicates', () => {
   it('a repeated incoming notification never routes the call twice, even after the rules changed', async () => {
     // The incoming notification Graph posts, caught on its way, then delivered twice (Graph retries).
     const callId = randomUUID();
-    await stack.sim.placeIncomingCall({ botUrl: receiver.callbackUrl('/api/calls'), callId, caller: { phone: { id: '+99987654321' } } });
+    await stack.sim.placeIncomingCall({
+      botUrl: receiver.callbackUrl('/api/calls'),
+      callId,
+      caller: { phone: { id: '+99987654321' } },
+    });
     const [incoming] = await receiver.waitFor(1);
     const first = await post(stack.botUrl, incoming?.body, { token: incoming?.token as string });
     expect(first.body.deliveries).toEqual([expect.objectContaining({ outcome: 'started' })]);
@@ -287,7 +330,10 @@ describe('duplicates', () => {
     // The same notification again (Graph retries), now that a catch-all rule would redirect it.
     writeFileSync(
       rulesPath,
-      rulesFile(hookUrl, downUrl).replace('"rules":[', '"rules":[{"name":"all","action":{"kind":"redirect","targets":["front-desk"]}},'),
+      rulesFile(hookUrl, downUrl).replace(
+        '"rules":[',
+        '"rules":[{"name":"all","action":{"kind":"redirect","targets":["front-desk"]}},',
+      ),
     );
     expect((await stack.api('/api/routing-rules/reload', {})).status).toBe(200);
     try {
@@ -312,14 +358,20 @@ describe('the rules API', () => {
 
     writeFileSync(
       rulesPath,
-      rulesFile(hookUrl, downUrl, JSON.stringify({ name: 'vip', action: { kind: 'blindTransfer', target: 'nobody' } })),
+      rulesFile(
+        hookUrl,
+        downUrl,
+        JSON.stringify({ name: 'vip', action: { kind: 'blindTransfer', target: 'nobody' } }),
+      ),
     );
     try {
       const refused = await client.reloadRoutingRules().catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(HandoffApiError);
       expect((refused as HandoffApiError).status).toBe(422);
       expect((refused as HandoffApiError).code).toBe('invalid_routing_rules');
-      expect((refused as HandoffApiError).message).toMatch(/rules\[8\] \("vip"\): action\.target: unknown target "nobody"/);
+      expect((refused as HandoffApiError).message).toMatch(
+        /rules\[8\] \("vip"\): action\.target: unknown target "nobody"/,
+      );
       const after = await client.getRoutingRules();
       expect(after.loadedAt).toBe(before.loadedAt);
       expect(after.rules).toEqual(before.rules);
@@ -363,7 +415,12 @@ describe('npm run demo -- routing', () => {
     const code = await new Promise((resolve) => child.once('close', resolve));
     expect(code, stdout).toBe(0);
     const line = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-    expect(line).toMatchObject({ status: 'completed', scenario: 'routing', outcome: 'rejected', rulesVersion: 'e2e-1' });
+    expect(line).toMatchObject({
+      status: 'completed',
+      scenario: 'routing',
+      outcome: 'rejected',
+      rulesVersion: 'e2e-1',
+    });
     // What the demo reports is what the rules decided.
     const routedCall = await stack.client.workflow.getHandle(line.routeWorkflowId).result();
     expect(routedCall).toMatchObject({ rule: 'blocked', action: 'reject', workflowId: line.workflowId });

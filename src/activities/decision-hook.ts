@@ -69,7 +69,8 @@ export function createRoutingActivities(fetchImpl: typeof fetch = fetch) {
           redirect: 'error',
         });
       } catch (error) {
-        const timedOut = (error as Error).name === 'TimeoutError' || Date.now() - started >= request.timeoutMs;
+        const timedOut =
+          (error as Error).name === 'TimeoutError' || Date.now() - started >= request.timeoutMs;
         return {
           answered: false,
           why: timedOut

@@ -50,8 +50,15 @@ export async function startListeners(config: HandoffConfig, deps: WebhookDeps): 
     if (!routing) return;
     const reloaded = routing.reload();
     if (reloaded.ok)
-      api.log.info({ source: routing.source, version: reloaded.snapshot.version }, 'SIGHUP: routing rules reloaded');
-    else api.log.error({ source: routing.source, error: reloaded.error }, 'SIGHUP: routing rules reload refused: the rules in force stay');
+      api.log.info(
+        { source: routing.source, version: reloaded.snapshot.version },
+        'SIGHUP: routing rules reloaded',
+      );
+    else
+      api.log.error(
+        { source: routing.source, error: reloaded.error },
+        'SIGHUP: routing rules reload refused: the rules in force stay',
+      );
   };
   if (routing) process.on('SIGHUP', reloadRoutingRules);
   const close = async () => {

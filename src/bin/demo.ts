@@ -734,7 +734,9 @@ const routingScenarios: Scenario[] = [
         return view.status === 200 && body.status !== 'RUNNING' ? body : undefined;
       });
       const outcome = result.result?.outcome;
-      step(`  incoming-${callId}: ${result.status}, outcome ${outcome ?? 'none'}; the decision: workflow route-${callId}`);
+      step(
+        `  incoming-${callId}: ${result.status}, outcome ${outcome ?? 'none'}; the decision: workflow route-${callId}`,
+      );
       check(outcome === 'rejected', `incoming-${callId} ended ${outcome ?? result.status}, not rejected`);
       return {
         workflowId: `incoming-${callId}`,

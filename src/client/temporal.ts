@@ -31,6 +31,11 @@ export {
   incomingCallStateQuery,
   incomingCallWorkflowId,
 } from '../workflows/incoming-call/definitions.js';
+export type * from '../workflows/route-call/definitions.js';
+export {
+  ROUTE_CALL_WORKFLOW_TYPE,
+  routeCallWorkflowId,
+} from '../workflows/route-call/definitions.js';
 export {
   STRAY_CALL_WORKFLOW_TYPE,
   type StrayCallInput,
@@ -38,11 +43,6 @@ export {
   strayCallWorkflowId,
 } from '../workflows/stray-call/definitions.js';
 export type * from '../workflows/transfer/types.js';
-export type * from '../workflows/route-call/definitions.js';
-export {
-  ROUTE_CALL_WORKFLOW_TYPE,
-  routeCallWorkflowId,
-} from '../workflows/route-call/definitions.js';
 
 /** The workflow type of a P2P transfer (src/workflows/transfer/transfer.ts). */
 export const TRANSFER_WORKFLOW_TYPE = 'transferCall';

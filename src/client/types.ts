@@ -4,6 +4,7 @@
  * (targets, snapshots, results, operation outcomes) are the workflows' own.
  */
 import type { IdentitySet, MediaInfo, RejectReason } from '../graph/index.js';
+import type { Rule } from '../routing/rule-file.js';
 import type {
   BotCallResult,
   BotCallSnapshot,
@@ -11,7 +12,6 @@ import type {
   CallRequest,
   OperationOutcome,
 } from '../workflows/bot-call/types.js';
-import type { Rule } from '../routing/rule-file.js';
 import type { IncomingCallResult, IncomingCallSnapshot } from '../workflows/incoming-call/definitions.js';
 import type { NamedTarget, RouteAction } from '../workflows/route-call/definitions.js';
 import type {

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type NationalCloud, nationalCloud } from '../graph/index.js';
+import { RoutingRulesError, type RuleSet } from '../routing/rule-file.js';
+import { loadRuleFile } from '../routing/rules-store.js';
 import {
   CALLING_NOTIFICATION_ISSUERS,
   CALLING_OPENID_CONFIGURATION_URL,
@@ -16,8 +18,6 @@ import {
   transferTargetSchema,
 } from '../webhook/transfer-request.js';
 import type { TransferPolicy, TransferTarget } from '../workflows/transfer/types.js';
-import { RoutingRulesError, type RuleSet } from '../routing/rule-file.js';
-import { loadRuleFile } from '../routing/rules-store.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -22,7 +22,9 @@ export const DEFAULT_HOOK_TIMEOUT_MS = 3_000;
 const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof weekdays)[number];
 
-const targetName = z.string().regex(/^[\w.-]{1,64}$/, "a target name is 1-64 letters, digits, '_', '.' or '-'");
+const targetName = z
+  .string()
+  .regex(/^[\w.-]{1,64}$/, "a target name is 1-64 letters, digits, '_', '.' or '-'");
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day is HH:MM, 00:00 to 23:59');
 
 function isTimeZone(name: string): boolean {
@@ -139,7 +141,8 @@ function describePath(path: readonly PropertyKey[], input: unknown): string {
   const [head, index, ...rest] = path;
   const field = (keys: readonly PropertyKey[]) =>
     keys.reduce<string>(
-      (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+      (text, key) =>
+        typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
       '',
     );
   if (head === 'rules' && typeof index === 'number') {
@@ -152,12 +155,17 @@ function describePath(path: readonly PropertyKey[], input: unknown): string {
 }
 
 /** The targets an action names must exist, and be of the kind the action needs. */
-export function targetProblems(action: RouteAction, targets: Record<string, NamedTarget>): Array<[string, string]> {
+export function targetProblems(
+  action: RouteAction,
+  targets: Record<string, NamedTarget>,
+): Array<[string, string]> {
   const need = (name: string, kind: NamedTarget['kind'], field: string): Array<[string, string]> => {
     const target = targets[name];
     if (!target) {
       const known = Object.keys(targets);
-      return [[field, `unknown target "${name}" (targets: ${known.length ? known.join(', ') : 'none defined'})`]];
+      return [
+        [field, `unknown target "${name}" (targets: ${known.length ? known.join(', ') : 'none defined'})`],
+      ];
     }
     if (target.kind !== kind)
       return [

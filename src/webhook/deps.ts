@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyServerOptions } from 'fastify';
 import type { MediaInfo } from '../graph/index.js';
-import type { TransferPolicy, TransferTarget } from '../workflows/transfer/types.js';
 import type { RoutingRules } from '../routing/rules-store.js';
+import type { TransferPolicy, TransferTarget } from '../workflows/transfer/types.js';
 import type { ApiTokens } from './api-token.js';
 import type { WebhookMetrics } from './metrics.js';
 import type { NotificationAuthOptions } from './notification-auth.js';

@@ -26,7 +26,13 @@ export type RouteCallWorkflow = typeof routeCall;
 
 type StartContext = Pick<
   WebhookDeps,
-  'publicBaseUrl' | 'callbackSecrets' | 'botAppId' | 'tenantId' | 'taskQueue' | 'transferPolicy' | 'incomingCallPolicy'
+  | 'publicBaseUrl'
+  | 'callbackSecrets'
+  | 'botAppId'
+  | 'tenantId'
+  | 'taskQueue'
+  | 'transferPolicy'
+  | 'incomingCallPolicy'
 >;
 
 function describeDecision(decision: RouteDecision): string {

@@ -23,18 +23,19 @@ import {
   parseNotifications,
   primaryIdentity,
 } from '../../graph/index.js';
+import type { RoutingRules } from '../../routing/rules-store.js';
 import {
   graphNotificationsSignal,
   type NotificationDelivery,
   transferWorkflowId,
 } from '../../workflows/definitions.js';
 import { ROUTE_CALL_WORKFLOW_TYPE } from '../../workflows/route-call/definitions.js';
-import type { RoutingRules } from '../../routing/rules-store.js';
 import { isCallbackKeyValid } from '../callback-binding.js';
 import { DEFAULT_NOTIFICATION_BUDGET_MS, type WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import type { WebhookMetrics } from '../metrics.js';
 import { NotificationAuthError, type NotificationVerifier } from '../notification-auth.js';
+import { type RouteCallWorkflow, routeCallStart } from '../route-start.js';
 import { ownStrayCalls } from '../stray-calls.js';
 import {
   isWorkflowAlreadyStarted,
@@ -42,7 +43,6 @@ import {
   RETRY_AFTER_SECONDS,
   type TemporalCaller,
 } from '../temporal-calls.js';
-import { type RouteCallWorkflow, routeCallStart } from '../route-start.js';
 import { TRANSFER_WORKFLOW_TYPE, type TransferWorkflow, transferStartOptions } from '../transfer-start.js';
 import { checkWorkflowId, isValidWorkflowId } from '../workflow-id.js';
 
@@ -303,12 +303,15 @@ export async function notificationRoutes(
       await temporalCalls.call(
         `the incoming call ${callId}`,
         () =>
-          temporal.workflow.signalWithStart<RouteCallWorkflow, [NotificationDelivery]>(ROUTE_CALL_WORKFLOW_TYPE, {
-            ...options,
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            signal: graphNotificationsSignal,
-            signalArgs: [{ notifications: [notification, ...later], receivedAt: receivedAt.toISOString() }],
-          }),
+          temporal.workflow.signalWithStart<RouteCallWorkflow, [NotificationDelivery]>(
+            ROUTE_CALL_WORKFLOW_TYPE,
+            {
+              ...options,
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              signal: graphNotificationsSignal,
+              signalArgs: [{ notifications: [notification, ...later], receivedAt: receivedAt.toISOString() }],
+            },
+          ),
         remainingMs(receivedAt.getTime()),
       );
       log.info(

@@ -20,7 +20,10 @@ function answerOf(snapshot: RoutingRulesSnapshot) {
   return { ...rest, targets: ruleSet.targets, rules: ruleSet.rules, default: ruleSet.default };
 }
 
-export async function routingRulesRoutes(app: FastifyInstance, { deps }: RoutingRulesRoutesOptions): Promise<void> {
+export async function routingRulesRoutes(
+  app: FastifyInstance,
+  { deps }: RoutingRulesRoutesOptions,
+): Promise<void> {
   requireApiToken(app, deps.apiToken, 'routing rules');
 
   const configured = (): RoutingRules => {
@@ -42,11 +45,22 @@ export async function routingRulesRoutes(app: FastifyInstance, { deps }: Routing
     const rules = configured();
     const reloaded = rules.reload();
     if (!reloaded.ok) {
-      request.log.error({ source: rules.source, error: reloaded.error }, 'routing rules reload refused: the rules in force stay');
-      throw new HttpError(422, 'invalid_routing_rules', `${reloaded.error}\nthe rules in force stay (loaded ${rules.snapshot().loadedAt})`);
+      request.log.error(
+        { source: rules.source, error: reloaded.error },
+        'routing rules reload refused: the rules in force stay',
+      );
+      throw new HttpError(
+        422,
+        'invalid_routing_rules',
+        `${reloaded.error}\nthe rules in force stay (loaded ${rules.snapshot().loadedAt})`,
+      );
     }
     request.log.info(
-      { source: rules.source, version: reloaded.snapshot.version, rules: reloaded.snapshot.ruleSet.rules.length },
+      {
+        source: rules.source,
+        version: reloaded.snapshot.version,
+        rules: reloaded.snapshot.ruleSet.rules.length,
+      },
       'routing rules reloaded',
     );
     return answerOf(reloaded.snapshot);

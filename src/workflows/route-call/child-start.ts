@@ -46,7 +46,12 @@ function participantOf(input: RouteCallInput, name: string): InvitationParticipa
   return target.participant;
 }
 
-export function childStartOf(input: RouteCallInput, action: RouteAction, route: string, why: string): ChildStart {
+export function childStartOf(
+  input: RouteCallInput,
+  action: RouteAction,
+  route: string,
+  why: string,
+): ChildStart {
   const { callId } = input;
   switch (action.kind) {
     case 'transfer':
@@ -65,7 +70,11 @@ export function childStartOf(input: RouteCallInput, action: RouteAction, route: 
       return {
         workflowType: NATIVE_TRANSFER_WORKFLOW_TYPE,
         workflowId: nativeTransferWorkflowId(callId),
-        input: { ...input.starts.nativeTransfer, mode: { kind: 'blind', target }, route: `${route} (${why})` },
+        input: {
+          ...input.starts.nativeTransfer,
+          mode: { kind: 'blind', target },
+          route: `${route} (${why})`,
+        },
         searchAttributes: [{ key: HandoffFlow, value: 'blindTransfer' }],
         summary: `Blind transfer of call ${callId} to ${describeIdentity(target.identity)} (route ${route})`,
       };

@@ -10,6 +10,8 @@
  * One routeCall per call id: a duplicate incoming notification only signals it (or, once it has
  * finished, is refused by REJECT_DUPLICATE), so a call is never routed twice.
  */
+
+import { type SearchAttributePair, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityFailure,
   allHandlersFinished,
@@ -24,7 +26,6 @@ import {
   upsertSearchAttributes,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { type SearchAttributePair, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { RoutingActivities } from '../../activities/decision-hook.js';
 import {
   HandoffCallIds,
@@ -34,6 +35,7 @@ import {
   HandoffTransferState,
 } from '../../temporal/search-attributes.js';
 import { graphNotificationsSignal, type NotificationDelivery } from '../definitions.js';
+import { childStartOf } from './child-start.js';
 import {
   type HookOutcome,
   ROUTE_CALL_WORKFLOW_TYPE,
@@ -42,13 +44,15 @@ import {
   type RouteCallResult,
   routeLabel,
 } from './definitions.js';
-import { childStartOf } from './child-start.js';
 
 /** The hook's own deadline is enforced by the activity; this leaves room to report it. */
 const HOOK_ACTIVITY_MARGIN_MS = 1_000;
 
 /** One attempt: Graph's 15 s window has no room for a second, and the fallback is an answer. */
-const hooks = proxyActivities<RoutingActivities>({ startToCloseTimeout: '11s', retry: { maximumAttempts: 1 } });
+const hooks = proxyActivities<RoutingActivities>({
+  startToCloseTimeout: '11s',
+  retry: { maximumAttempts: 1 },
+});
 
 export async function routeCall(input: RouteCallInput): Promise<RouteCallResult> {
   const { callId, decision } = input;
