@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandoffApiError, HandoffClient } from '../src/client/index.js';
 import { seedMeetingTarget } from '../src/config/env.js';
@@ -346,6 +347,44 @@ describe('duplicates', () => {
       writeFileSync(rulesPath, rulesFile(hookUrl, downUrl));
       expect((await stack.api('/api/routing-rules/reload', {})).status).toBe(200);
     }
+  });
+});
+
+describe('duplicates, concurrently (property)', () => {
+  it('however many copies of the incoming notification arrive, and in whatever order, the call is routed once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 2, maxLength: 5 }),
+        async (delaysMs) => {
+          const callId = randomUUID();
+          await stack.sim.placeIncomingCall({
+            botUrl: receiver.callbackUrl('/api/calls'),
+            callId,
+            caller: { phone: { id: '+99222222222' } },
+          });
+          const incoming = await waitUntil(`the incoming notification of ${callId}`, async () =>
+            receiver.received.find((notification) => JSON.stringify(notification.body).includes(callId)),
+          );
+          // Graph's retries and the network's duplicates: the same POST, several times, interleaved.
+          const answers = await Promise.all(
+            delaysMs.map(async (delayMs) => {
+              await new Promise((resolve) => setTimeout(resolve, delayMs));
+              return post(stack.botUrl, incoming.body, { token: incoming.token as string });
+            }),
+          );
+          expect(answers.map((answer) => answer.status)).toEqual(delaysMs.map(() => 202));
+          expect(await routed(callId)).toMatchObject({ rule: 'blocked', outcome: 'started' });
+          await incomingOutcome(callId);
+          const history = await stack.client.workflow.getHandle(routeCallWorkflowId(callId)).fetchHistory();
+          const childStarts = (history.events ?? []).filter(
+            (event) => event.startChildWorkflowExecutionInitiatedEventAttributes,
+          );
+          expect(childStarts).toHaveLength(1);
+          expect(graphRequests(callId, 'reject')).toHaveLength(1);
+        },
+      ),
+      { numRuns: 4 },
+    );
   });
 });
 
