@@ -46,12 +46,8 @@ function participantOf(input: RouteCallInput, name: string): InvitationParticipa
   return target.participant;
 }
 
-export function childStartOf(
-  input: RouteCallInput,
-  action: RouteAction,
-  route: string,
-  why: string,
-): ChildStart {
+/** `route` is the HandoffRoute label (`<rule>:<action>`): nativeTransfer's input carries it too. */
+export function childStartOf(input: RouteCallInput, action: RouteAction, route: string): ChildStart {
   const { callId } = input;
   switch (action.kind) {
     case 'transfer':
@@ -73,7 +69,7 @@ export function childStartOf(
         input: {
           ...input.starts.nativeTransfer,
           mode: { kind: 'blind', target },
-          route: `${route} (${why})`,
+          route,
         },
         searchAttributes: [{ key: HandoffFlow, value: 'blindTransfer' }],
         summary: `Blind transfer of call ${callId} to ${describeIdentity(target.identity)} (route ${route})`,

@@ -111,7 +111,7 @@ export async function routeCall(input: RouteCallInput): Promise<RouteCallResult>
   }
 
   const route = routeLabel(decision.rule, action.kind);
-  const child = childStartOf(input, action, route, why);
+  const child = childStartOf(input, action, route);
   upsertSearchAttributes([
     { key: HandoffRoute, value: route },
     { key: HandoffTransferState, value: 'handingOver' },
