@@ -1,11 +1,13 @@
 // The routing rule file, the matcher and the reloadable store, without Temporal (docs/routing.md):
 // what a bad file is told, time windows under a clock passed in, and properties of first match.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkHookAnswer } from '../src/activities/decision-hook.js';
+import { checkHookAnswer, createRoutingActivities } from '../src/activities/decision-hook.js';
 import { ConfigError, loadConfig } from '../src/config/env.js';
 import { decideRoute, inTimeWindow, ruleMatches } from '../src/routing/match.js';
 import {
@@ -434,5 +436,48 @@ describe("the decision hook's answer", () => {
     expect(checkHookAnswer({ action: { kind: 'transfer', target: 'front-desk' } }, targets)).toMatchObject({
       answered: false,
     });
+  });
+});
+
+describe('askDecisionHook (the activity, against a real HTTP server)', () => {
+  const answers: Record<string, [number, string]> = {
+    '/error': [500, '{"action":{"kind":"reject"}}'],
+    '/text': [200, 'reject it'],
+    '/huge': [200, JSON.stringify({ action: { kind: 'reject' }, why: 'x'.repeat(70_000) })],
+    '/ok': [200, '{"action":{"kind":"blindTransfer","target":"front-desk"},"why":"VIP"}'],
+  };
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const [status, body] = answers[request.url ?? ''] ?? [404, ''];
+      response.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    });
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  const ask = async (path: string) => {
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return createRoutingActivities().askDecisionHook({
+      url: `http://127.0.0.1:${port}${path}`,
+      timeoutMs: 2_000,
+      callId: 'call-1',
+      rule: 'hook',
+      facts: facts(),
+      targets: ruleSetFrom({ targets: { 'front-desk': frontDesk }, rules: [] }, 'r').targets,
+    });
+  };
+
+  it('takes a valid answer, and refuses an error status, a body that is no JSON, and an oversized one', async () => {
+    expect(await ask('/ok')).toEqual({
+      answered: true,
+      action: { kind: 'blindTransfer', target: 'front-desk' },
+      why: 'VIP',
+    });
+    expect(await ask('/error')).toEqual({ answered: false, why: 'the hook answered HTTP 500' });
+    expect(await ask('/text')).toEqual({
+      answered: false,
+      why: 'the hook answered something that is not JSON',
+    });
+    expect(await ask('/huge')).toEqual({ answered: false, why: "the hook's answer is over 65536 bytes" });
   });
 });

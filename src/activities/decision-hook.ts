@@ -25,7 +25,7 @@ const hookAnswerSchema = z.object({
   why: z.string().max(500).optional(),
 });
 
-/** At most this much of a hook's answer is read: a decision is a few hundred bytes. */
+/** A decision is a few hundred bytes: a longer answer is refused (and never reaches the history). */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** Checks a hook's answer: a known action naming known targets of the right kind. */
