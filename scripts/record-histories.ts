@@ -13,7 +13,9 @@
  *     (alreadyAnswered), which Handoff reads instead of hearing about;
  *   - bot-call-invite, bot-call-transfer-in, bot-call-move (+ bot-call-move-source),
  *     bot-call-guest-lobby: botCall workflows (issue 5) driven through their updates, the lobby
- *     admission and the hangUp signal, each step taken once the workflows have settled.
+ *     admission and the hangUp signal, each step taken once the workflows have settled;
+ *   - route-call-ask-fallback: a routeCall whose decision hook is down, so the rule's fallback
+ *     (reject) starts the call's incomingCall.
  *
  * Notifications reach the webhook through a pacer that holds each one until its workflow has
  * no workflow task and no activity pending. Without it a notification could land before or after
@@ -44,12 +46,15 @@ import { graphClientFor } from '../src/app/graph.js';
 import { webhookDepsFor } from '../src/app/webhook.js';
 import { eventTypes, readHistoryFile, writeHistoryFile } from '../src/bin/replay.js';
 import { loadConfig, seedMeetingTarget } from '../src/config/env.js';
-import type { IdentitySet } from '../src/graph/index.js';
+import { type CallNotification, type IdentitySet, parseNotifications } from '../src/graph/index.js';
+import { ruleSetFrom } from '../src/routing/rule-file.js';
 import { defaultCaller, type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
+import { getFreePort } from '../src/temporal/ports.js';
 import { projectRoot } from '../src/temporal/project-root.js';
 import { HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { buildWebhookServer } from '../src/webhook/index.js';
+import { type RouteCallWorkflow, routeCallStart } from '../src/webhook/route-start.js';
 import { incomingCallStartOptions } from '../src/webhook/routes/incoming-calls.js';
 import {
   callbackUriFor,
@@ -80,6 +85,7 @@ import {
   type IncomingCallAction,
   incomingCallWorkflowId,
 } from '../src/workflows/incoming-call/definitions.js';
+import { ROUTE_CALL_WORKFLOW_TYPE } from '../src/workflows/route-call/definitions.js';
 import { strayCallWorkflowId } from '../src/workflows/stray-call/definitions.js';
 import { startBotReceiver } from '../test/support/bot-receiver.js';
 
@@ -829,6 +835,87 @@ export async function recordIncomingCall(
   }
 }
 
+export const ROUTED_CALL_ID = 'recorded-route-ask-fallback';
+
+/**
+ * A `routeCall` (issue 11.4-5) as the webhook starts it for a rule file with one `ask` rule whose
+ * decision hook is down: the workflow asks (one activity attempt), takes the fallback (reject
+ * busy), starts the call's `incomingCall` as an abandoned child and forwards it the incoming
+ * notification. The incoming notification is caught by a bot receiver and handed to the workflow
+ * here, with the start, as the webhook's signalWithStart does.
+ */
+export async function recordRouteCall(stack: RecordingStack): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const receiver = await startBotReceiver();
+  try {
+    const callId = ROUTED_CALL_ID;
+    await stack.simulator.placeIncomingCall({
+      botUrl: receiver.callbackUrl(),
+      callId,
+      caller: { phone: { id: '+14255550123' } },
+    });
+    const [received] = await receiver.waitFor(1);
+    const [incoming] = parseNotifications(received?.body) as CallNotification[];
+    if (!incoming) throw new Error(`no incoming notification for ${callId}`);
+    const ruleSet = ruleSetFrom(
+      {
+        version: 'recorded',
+        rules: [
+          {
+            name: 'ask-crm',
+            match: { callerType: ['phone'] },
+            action: {
+              kind: 'ask',
+              // Nothing listens there: the hook is down, the fallback decides.
+              url: `http://127.0.0.1:${await getFreePort()}/route`,
+              timeoutMs: 2_000,
+              fallback: { kind: 'reject', reason: 'busy' },
+            },
+          },
+        ],
+      },
+      'recorded rules',
+    );
+    const receivedAt = new Date();
+    const { options } = routeCallStart(
+      {
+        publicBaseUrl: stack.publicBaseUrl,
+        callbackSecrets: stack.callbackSecrets,
+        botAppId: stack.simulator.botAppId,
+        tenantId: stack.simulator.tenantId,
+        taskQueue: stack.taskQueue,
+        incomingCallPolicy: {},
+      },
+      ruleSet,
+      incoming,
+      receivedAt,
+    );
+    const handle = await stack.client.workflow.signalWithStart<RouteCallWorkflow, [unknown]>(
+      ROUTE_CALL_WORKFLOW_TYPE,
+      {
+        ...options,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        signal: graphNotificationsSignal,
+        signalArgs: [{ notifications: [incoming], receivedAt: receivedAt.toISOString() }],
+      },
+    );
+    const routed = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
+    if (routed === 'timedOut' || 'error' in routed || routed.value.action !== 'reject') {
+      throw new Error(`call ${callId} was not routed to its fallback: ${JSON.stringify(routed)}`);
+    }
+    const rejected = await settleWithin(
+      stack.client.workflow.getHandle(incomingCallWorkflowId(callId)).result(),
+      TRANSFER_TIMEOUT_MS,
+    );
+    if (rejected === 'timedOut' || 'error' in rejected) {
+      throw new Error(`the routed incomingCall of ${callId} did not finish: ${JSON.stringify(rejected)}`);
+    }
+    return await finishRecording(stack, options.workflowId, problemsBefore);
+  } finally {
+    await receiver.stop();
+  }
+}
+
 /**
  * `botLegAfterTransfer: stay` (started as the API does, for a call answered elsewhere, so that the
  * policy is the request's): the transfer continues as new into a `groupCallOwner`, which hangs up
@@ -980,6 +1067,7 @@ async function main(): Promise<void> {
         'incoming-call-reject',
         () => recordIncomingCall(stack, REJECTED_CALL_ID, { kind: 'reject', reason: 'busy' }),
       ],
+      ['route-call-ask-fallback', () => recordRouteCall(stack)],
     ];
     let stay: Promise<{ transfer: RecordedTransfer; owner: RecordedTransfer }> | undefined;
     const recordStay = () => {

@@ -53,4 +53,22 @@ describe('npm start with a wrong setting', () => {
     );
     expect(run.code).toBe(0);
   });
+
+  it('checks the routing rule file: the rule and field of a bad one, the rules of a good one', async () => {
+    const bad = await npm(['run', '--silent', 'check-config'], {
+      HANDOFF_ROUTING_RULES: 'test/fixtures/routing-rules-unknown-target.yaml',
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      'HANDOFF_ROUTING_RULES (test/fixtures/routing-rules-unknown-target.yaml): rules[1] ("vip"): action.target: unknown target "gold-room" (targets: front-desk)',
+    );
+    const good = await npm(['run', '--silent', 'check-config'], {
+      HANDOFF_ROUTING_RULES: 'examples/routing-rules.yaml',
+    });
+    expect(good.stderr).toBe('');
+    expect(good.stdout).toContain(
+      '[handoff] routing rules ok: 4 rules from examples/routing-rules.yaml (version 2026-12-04.1); unmatched calls: reject',
+    );
+    expect(good.code).toBe(0);
+  });
 });

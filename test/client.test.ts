@@ -13,6 +13,7 @@ import {
   HandoffUnreachableError,
   INCOMING_CALL_WORKFLOW_TYPE,
   type OperationOutcome,
+  ROUTE_CALL_WORKFLOW_TYPE,
   STRAY_CALL_WORKFLOW_TYPE,
   TRANSFER_FAILED,
   TRANSFER_WORKFLOW_TYPE,
@@ -222,6 +223,7 @@ describe('handoff/client for direct Temporal use', () => {
         GROUP_CALL_OWNER_WORKFLOW_TYPE,
         STRAY_CALL_WORKFLOW_TYPE,
         INCOMING_CALL_WORKFLOW_TYPE,
+        ROUTE_CALL_WORKFLOW_TYPE,
       ].sort(),
     ).toEqual(Object.keys(workflows).sort());
     expect(TRANSFER_WORKFLOW_TYPE).toBe(API_TRANSFER_TYPE);

@@ -56,6 +56,7 @@ const reorderedFirstActivity: Record<string, string> = {
   strayCall: 'hangUp',
   groupCallOwner: 'getCall',
   incomingCall: 'getCall',
+  routeCall: 'getCall',
 };
 // Read while collecting tests: a file that is not a history fails the whole file, naming it.
 const committed = readHistoryDir(historiesDir);
@@ -271,7 +272,7 @@ describe('npm run replay arguments', () => {
       },
     );
     expect(DEFAULT_REPLAY_QUERY).toBe(
-      "WorkflowType IN ('botCall', 'groupCallOwner', 'incomingCall', 'strayCall', 'transferCall')",
+      "WorkflowType IN ('botCall', 'groupCallOwner', 'incomingCall', 'routeCall', 'strayCall', 'transferCall')",
     );
     const parsed = parseReplayArgs(
       ['--address', '127.0.0.1:7999', '--workflow-id', 'a', '--workflow-id', 'b'],

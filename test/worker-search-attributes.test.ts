@@ -56,7 +56,7 @@ describe('a worker on a cluster without Handoff search attributes', () => {
     const output = refused.output.join('\n');
     expect(output).not.toContain('[handoff-worker] ready');
     expect(output).toContain(
-      `Temporal namespace default at ${server.address} lacks Handoff's search attributes HandoffCallIds, HandoffTransferState, HandoffFlow, HandoffCallOwner`,
+      `Temporal namespace default at ${server.address} lacks Handoff's search attributes HandoffCallIds, HandoffTransferState, HandoffFlow, HandoffCallOwner, HandoffRoute`,
     );
     const commands = output
       .split('\n')
@@ -67,6 +67,7 @@ describe('a worker on a cluster without Handoff search attributes', () => {
       `temporal operator search-attribute create --address ${server.address} --namespace default --name HandoffTransferState --type Keyword`,
       `temporal operator search-attribute create --address ${server.address} --namespace default --name HandoffFlow --type Keyword`,
       `temporal operator search-attribute create --address ${server.address} --namespace default --name HandoffCallOwner --type Keyword`,
+      `temporal operator search-attribute create --address ${server.address} --namespace default --name HandoffRoute --type Keyword`,
     ]);
 
     // The commands, verbatim (with the installed CLI), make the cluster fit for Handoff.

@@ -44,7 +44,25 @@ export async function startListeners(config: HandoffConfig, deps: WebhookDeps): 
     await Promise.allSettled([webhook.close(), api.close()]);
     throw error;
   }
+  // SIGHUP reads the routing rules again (docs/routing.md, "Reload"); an invalid file keeps the old.
+  const { routing } = deps;
+  const reloadRoutingRules = () => {
+    if (!routing) return;
+    const reloaded = routing.reload();
+    if (reloaded.ok)
+      api.log.info(
+        { source: routing.source, version: reloaded.snapshot.version },
+        'SIGHUP: routing rules reloaded',
+      );
+    else
+      api.log.error(
+        { source: routing.source, error: reloaded.error },
+        'SIGHUP: routing rules reload refused: the rules in force stay',
+      );
+  };
+  if (routing) process.on('SIGHUP', reloadRoutingRules);
   const close = async () => {
+    process.off('SIGHUP', reloadRoutingRules);
     await Promise.allSettled([webhook.close(), api.close()]);
   };
   return {

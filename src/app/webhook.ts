@@ -2,6 +2,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { FastifyServerOptions } from 'fastify';
 import type { HandoffConfig } from '../config/env.js';
+import { RoutingRules } from '../routing/rules-store.js';
 import type { NotificationAuthOptions, WebhookDeps } from '../webhook/index.js';
 import type { SimulatorConnection } from './simulator-connection.js';
 
@@ -39,6 +40,7 @@ export function webhookDepsFor(
     tenantId: config.tenant?.tenantId ?? simulator!.tenantId,
     ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),
     incomingCallPolicy: config.defaultTarget ? { defaultTarget: config.defaultTarget } : {},
+    ...(config.routing ? { routing: routingRulesFor(config.routing) } : {}),
     transferPolicy: config.transferPolicy,
     notificationAuth,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
@@ -46,4 +48,19 @@ export function webhookDepsFor(
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.tracer ? { tracer: options.tracer } : {}),
   };
+}
+
+/**
+ * One store of rules in force per loaded configuration: the public webhook (which routes calls) and
+ * the API (which reloads and shows the rules) are built from separate deps objects, and must share it.
+ */
+const routingRulesByConfig = new WeakMap<NonNullable<HandoffConfig['routing']>, RoutingRules>();
+
+function routingRulesFor(routing: NonNullable<HandoffConfig['routing']>): RoutingRules {
+  let rules = routingRulesByConfig.get(routing);
+  if (!rules) {
+    rules = new RoutingRules(routing.path, routing.ruleSet);
+    routingRulesByConfig.set(routing, rules);
+  }
+  return rules;
 }

@@ -6,7 +6,9 @@
  *   npm run demo                      the seed's P2P transfer (p2p-transfer)
  *   npm run demo -- invite            one scenario
  *   npm run demo -- invite move       several, concurrently (one JSON line each)
- *   npm run demo -- --all             every scenario, concurrently
+ *   npm run demo -- --all             every scenario, concurrently (not routing: see below)
+ *   npm run demo -- routing           a call routed by examples/routing-rules.yaml (start Handoff
+ *                                     with HANDOFF_ROUTING_RULES=examples/routing-rules.yaml)
  *   npm run demo -- --list            the scenarios
  *   npm run demo -- place-call        a ringing P2P call for you to transfer: prints only its id
  *   npm run demo -- place-call --answered   the same, answered by another system (alreadyAnswered)
@@ -702,6 +704,51 @@ const scenarios: Scenario[] = [
   },
 ];
 
+/**
+ * Scenarios that need Handoff started with a routing rule file (docs/routing.md): played when named,
+ * not by `--all`, which runs against the default `npm start`.
+ */
+const routingScenarios: Scenario[] = [
+  {
+    name: 'routing',
+    description:
+      'needs HANDOFF_ROUTING_RULES=examples/routing-rules.yaml: a call from a blocked prefix, rejected by rule blocked-prefix without being answered',
+    async run(step) {
+      const rules = await send('GET', `${apiUrl}/api/routing-rules`, undefined, apiToken);
+      check(
+        rules.status === 200,
+        `GET /api/routing-rules answered ${rules.status}: start Handoff with HANDOFF_ROUTING_RULES=examples/routing-rules.yaml (docs/routing.md)`,
+      );
+      const { version, rules: ruleList } = rules.body as { version?: string; rules: Array<{ name: string }> };
+      step(`rules in force (version ${version ?? 'none'}): ${ruleList.map((rule) => rule.name).join(', ')}`);
+      const blocked: IdentitySet = { phone: { id: '+99555010099' } };
+      const { callId } = (await simulator.post('/incoming-calls', {
+        botUrl: `${handoffUrl}/api/calls`,
+        caller: blocked,
+      })) as { callId: string };
+      step(`incoming call ${callId} from ${blocked.phone?.id}: routed by the rules`);
+      const path = `/api/incoming-calls/${encodeURIComponent(callId)}`;
+      const result = await waitFor(`the routed call ${callId} to be rejected`, async () => {
+        const view = await send('GET', `${apiUrl}${path}`, undefined, apiToken);
+        const body = view.body as { status?: string; result?: { outcome: string } };
+        return view.status === 200 && body.status !== 'RUNNING' ? body : undefined;
+      });
+      const outcome = result.result?.outcome;
+      step(
+        `  incoming-${callId}: ${result.status}, outcome ${outcome ?? 'none'}; the decision: workflow route-${callId}`,
+      );
+      check(outcome === 'rejected', `incoming-${callId} ended ${outcome ?? result.status}, not rejected`);
+      return {
+        workflowId: `incoming-${callId}`,
+        routeWorkflowId: `route-${callId}`,
+        callId,
+        outcome,
+        rulesVersion: version ?? null,
+      };
+    },
+  },
+];
+
 const DEFAULT_SCENARIO = 'p2p-transfer';
 
 // ---------------------------------------------------------------------------------------------
@@ -771,7 +818,9 @@ async function placeCall(answered: boolean): Promise<string> {
 
 function listing(): string {
   const width = Math.max(...scenarios.map((scenario) => scenario.name.length));
-  return scenarios.map((scenario) => `  ${scenario.name.padEnd(width)}  ${scenario.description}`).join('\n');
+  return [...scenarios, ...routingScenarios]
+    .map((scenario) => `  ${scenario.name.padEnd(width)}  ${scenario.description}`)
+    .join('\n');
 }
 
 /** Runs one scenario; its JSON line is printed last. Never throws. */
@@ -830,12 +879,13 @@ async function main(args: string[]): Promise<number> {
     : args.length > 0
       ? args
       : [DEFAULT_SCENARIO];
-  const unknown = names.filter((name) => !scenarios.some((scenario) => scenario.name === name));
+  const known = [...scenarios, ...routingScenarios];
+  const unknown = names.filter((name) => !known.some((scenario) => scenario.name === name));
   if (unknown.length > 0) {
     console.error(`unknown scenario ${unknown.join(', ')}; the scenarios are:\n${listing()}`);
     return 2;
   }
-  const chosen = scenarios.filter((scenario) => names.includes(scenario.name));
+  const chosen = known.filter((scenario) => names.includes(scenario.name));
   await waitForStack();
   const results = await Promise.all(chosen.map((scenario) => play(scenario, chosen.length > 1)));
   return results.every(Boolean) ? 0 : 1;

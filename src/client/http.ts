@@ -17,6 +17,7 @@ import type {
   OperationAnswer,
   RedirectIncomingCallRequest,
   RejectIncomingCallRequest,
+  RoutingRulesStatus,
   StartBotCallRequest,
   StartedWorkflow,
   StartTransferRequest,
@@ -109,6 +110,16 @@ export class HandoffClient {
   /** `GET /api/incoming-calls/:callId`: the outcome. 404 `incoming_call_not_found`. */
   getIncomingCall(callId: string): Promise<IncomingCallStatus> {
     return this.#send('GET', `/api/incoming-calls/${encodeURIComponent(callId)}`);
+  }
+
+  /** `GET /api/routing-rules`: the rules in force and the last reload error. 404 without a rule file. */
+  getRoutingRules(): Promise<RoutingRulesStatus> {
+    return this.#send('GET', '/api/routing-rules');
+  }
+
+  /** `POST /api/routing-rules/reload`. 422 `invalid_routing_rules` (the rules in force stay). */
+  reloadRoutingRules(): Promise<RoutingRulesStatus> {
+    return this.#send('POST', '/api/routing-rules/reload');
   }
 
   /** `POST /api/bot-calls`. 409 `bot_call_exists` for an id already used. */

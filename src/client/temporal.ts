@@ -31,6 +31,11 @@ export {
   incomingCallStateQuery,
   incomingCallWorkflowId,
 } from '../workflows/incoming-call/definitions.js';
+export type * from '../workflows/route-call/definitions.js';
+export {
+  ROUTE_CALL_WORKFLOW_TYPE,
+  routeCallWorkflowId,
+} from '../workflows/route-call/definitions.js';
 export {
   STRAY_CALL_WORKFLOW_TYPE,
   type StrayCallInput,

@@ -4,6 +4,7 @@
  * (targets, snapshots, results, operation outcomes) are the workflows' own.
  */
 import type { IdentitySet, MediaInfo, RejectReason } from '../graph/index.js';
+import type { Rule } from '../routing/rule-file.js';
 import type {
   BotCallResult,
   BotCallSnapshot,
@@ -12,6 +13,7 @@ import type {
   OperationOutcome,
 } from '../workflows/bot-call/types.js';
 import type { IncomingCallResult, IncomingCallSnapshot } from '../workflows/incoming-call/definitions.js';
+import type { NamedTarget, RouteAction } from '../workflows/route-call/definitions.js';
 import type {
   TransferResult,
   TransferSnapshot,
@@ -110,4 +112,16 @@ export type OperationAnswer = OperationOutcome | OperationPending;
 /** The body of every error answer. */
 export interface ErrorBody {
   error: { code: string; message: string; issues?: Array<{ path: string; message: string }> };
+}
+
+/** `GET /api/routing-rules` and `POST /api/routing-rules/reload` (docs/routing.md, "API"). */
+export interface RoutingRulesStatus {
+  source: string;
+  version?: string;
+  loadedAt: string;
+  targets: Record<string, NamedTarget>;
+  rules: Rule[];
+  default: RouteAction;
+  /** Why the last reload was refused; the rules above stayed in force. */
+  lastReloadError?: { at: string; message: string };
 }

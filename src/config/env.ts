@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type NationalCloud, nationalCloud } from '../graph/index.js';
+import { RoutingRulesError, type RuleSet } from '../routing/rule-file.js';
+import { loadRuleFile } from '../routing/rules-store.js';
 import {
   CALLING_NOTIFICATION_ISSUERS,
   CALLING_OPENID_CONFIGURATION_URL,
@@ -133,6 +135,11 @@ export interface HandoffConfig {
   transferPolicy: TransferPolicy;
   /** Unset: no tracing at all (the OpenTelemetry API's no-op). */
   tracing?: TracingSettings;
+  /**
+   * HANDOFF_ROUTING_RULES: the rule file incoming calls are routed by (docs/routing.md), checked at
+   * start. Unset: every incoming call goes to `defaultTarget`, as before.
+   */
+  routing?: { path: string; ruleSet: RuleSet };
 }
 
 /** The meeting of the seed walkthrough (seed 000/001, step 2): the embedded default target. */
@@ -439,6 +446,19 @@ function readTransferPolicy(read: Reader): TransferPolicy {
   };
 }
 
+/** HANDOFF_ROUTING_RULES: the file is read and checked now, so a bad rule stops the start. */
+function readRoutingRules(read: Reader): { path: string; ruleSet: RuleSet } | undefined {
+  const path = read.text('HANDOFF_ROUTING_RULES');
+  if (path === undefined) return undefined;
+  try {
+    return { path, ruleSet: loadRuleFile(path) };
+  } catch (error) {
+    if (!(error instanceof RoutingRulesError)) throw error;
+    for (const problem of error.problems) read.problems.push(`HANDOFF_ROUTING_RULES (${path}): ${problem}`);
+    return undefined;
+  }
+}
+
 /** Reads and checks the configuration; throws ConfigError naming every bad or missing setting. */
 export function loadConfig(env: Env = process.env): HandoffConfig {
   const read = new Reader(env);
@@ -498,6 +518,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
   const workflowBundlePath = read.text('HANDOFF_WORKFLOW_BUNDLE');
   const transferPolicy = readTransferPolicy(read);
   const tracing = readTracing(read);
+  const routing = readRoutingRules(read);
 
   const config: HandoffConfig = {
     mode: tenantMode ? 'tenant' : 'embedded',
@@ -537,6 +558,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     ...(workflowBundlePath ? { workflowBundlePath } : {}),
     transferPolicy,
     ...(tracing ? { tracing } : {}),
+    ...(routing ? { routing } : {}),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

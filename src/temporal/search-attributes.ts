@@ -35,9 +35,20 @@ export const HandoffCallOwner: SearchAttributeKey<'KEYWORD'> = defineSearchAttri
   SearchAttributeType.KEYWORD,
 );
 
+/**
+ * Why an incoming call went where it went (issue 11.4, docs/routing.md): `<rule>:<action>`, e.g.
+ * `after-hours:reject` or `default:reject`, set on the `routeCall` workflow and on the flow it
+ * started. Operators find every call a rule sent somewhere with `HandoffRoute = "vip:transfer"`.
+ */
+export const HandoffRoute: SearchAttributeKey<'KEYWORD'> = defineSearchAttributeKey(
+  'HandoffRoute',
+  SearchAttributeType.KEYWORD,
+);
+
 export const handoffSearchAttributes: readonly SearchAttributeKey<SearchAttributeType>[] = [
   HandoffCallIds,
   HandoffTransferState,
   HandoffFlow,
   HandoffCallOwner,
+  HandoffRoute,
 ];

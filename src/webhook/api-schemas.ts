@@ -117,6 +117,20 @@ const operationResponses = {
 
 const security = [{ bearerAuth: [] }];
 
+/** What `GET /api/routing-rules` answers (docs/routing.md, "API"). */
+export const routingRulesAnswerSchema = z.object({
+  source: z.string().describe('the rule file (HANDOFF_ROUTING_RULES)'),
+  version: z.string().optional().describe("the file's `version`"),
+  loadedAt: z.string().describe('when the rules in force were loaded (ISO 8601)'),
+  targets: z.record(z.string(), z.record(z.string(), z.unknown())).describe('named targets'),
+  rules: z.array(z.record(z.string(), z.unknown())).describe('in order: the first match wins'),
+  default: z.record(z.string(), z.unknown()).describe('the action for a call no rule matches'),
+  lastReloadError: z
+    .object({ at: z.string(), message: z.string() })
+    .optional()
+    .describe('why the last reload was refused (the rules above stayed in force)'),
+});
+
 const callIdParams = jsonSchemaOf(
   z.object({ callId: z.string().describe('the Graph id of the incoming call (from its notification)') }),
 );
@@ -258,6 +272,27 @@ export const apiRouteSchemas = {
     response: {
       200: json('The run', runStatusSchema),
       404: error('This call was neither redirected nor rejected through this API'),
+      ...commonErrors,
+    },
+  },
+  getRoutingRules: {
+    summary: 'The routing rules in force for incoming calls, and the last reload error',
+    tags: ['routing-rules'],
+    security,
+    response: {
+      200: json('The rules in force', routingRulesAnswerSchema),
+      404: error('No rule file is configured (HANDOFF_ROUTING_RULES)'),
+      ...commonErrors,
+    },
+  },
+  reloadRoutingRules: {
+    summary: 'Read the rule file again; an invalid file is refused and the rules in force stay',
+    tags: ['routing-rules'],
+    security,
+    response: {
+      200: json('The new rules, now in force', routingRulesAnswerSchema),
+      404: error('No rule file is configured (HANDOFF_ROUTING_RULES)'),
+      422: error('The file is invalid: the message names the rule and field; the old rules stay in force'),
       ...commonErrors,
     },
   },

@@ -2,6 +2,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { FastifyServerOptions } from 'fastify';
 import type { MediaInfo } from '../graph/index.js';
+import type { RoutingRules } from '../routing/rules-store.js';
 import type { TransferPolicy, TransferTarget } from '../workflows/transfer/types.js';
 import type { ApiTokens } from './api-token.js';
 import type { WebhookMetrics } from './metrics.js';
@@ -32,6 +33,11 @@ export interface WebhookDeps {
   temporalUiUrl?: string;
   namespace: string;
   incomingCallPolicy: IncomingCallPolicy;
+  /**
+   * HANDOFF_ROUTING_RULES in force (docs/routing.md): when set, every incoming call is routed by the
+   * rules (a `routeCall` workflow) instead of being transferred to `incomingCallPolicy.defaultTarget`.
+   */
+  routing?: RoutingRules;
   /** Configured call-ownership policy of every transfer started (a request's own fields win). */
   transferPolicy?: TransferPolicy;
   notificationAuth: NotificationAuthOptions;

@@ -40,11 +40,18 @@ type StartContext = Pick<
 export { callbackUriFor };
 
 export function transferInputFor(context: StartContext, request: TransferRequestFields): TransferInput {
+  return { ...transferInputWithoutTarget(context, request), target: request.target };
+}
+
+/** A transfer's input but its target: what a routing rule's decision completes (src/webhook/route-start.ts). */
+export function transferInputWithoutTarget(
+  context: StartContext,
+  request: Omit<TransferRequestFields, 'target'>,
+): Omit<TransferInput, 'target'> {
   const workflowId = transferWorkflowId(request.callId);
   return {
     p2pCallId: request.callId,
     invitee: request.invitee,
-    target: request.target,
     callbackUri: callbackUriFor(context, workflowId),
     botAppId: context.botAppId,
     ...(context.tenantId ? { tenantId: context.tenantId } : {}),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { createGraphActivities } from '../activities/index.js';
+import { createGraphActivities, createRoutingActivities } from '../activities/index.js';
 import type { GraphClient } from '../graph/index.js';
 import { tracingActivityInterceptors } from '../tracing/temporal.js';
 import type { Tracing } from '../tracing/tracing.js';
@@ -54,7 +54,7 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createGraphActivities(options.graph),
+    activities: { ...createGraphActivities(options.graph), ...createRoutingActivities() },
     // A prebuilt bundle carries the workflow interceptors itself (src/worker/bundle.ts).
     ...(workflowBundlePath !== undefined
       ? { workflowBundle: { codePath: workflowBundlePath } }

@@ -23,16 +23,19 @@ import {
   parseNotifications,
   primaryIdentity,
 } from '../../graph/index.js';
+import type { RoutingRules } from '../../routing/rules-store.js';
 import {
   graphNotificationsSignal,
   type NotificationDelivery,
   transferWorkflowId,
 } from '../../workflows/definitions.js';
+import { ROUTE_CALL_WORKFLOW_TYPE } from '../../workflows/route-call/definitions.js';
 import { isCallbackKeyValid } from '../callback-binding.js';
 import { DEFAULT_NOTIFICATION_BUDGET_MS, type WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 import type { WebhookMetrics } from '../metrics.js';
 import { NotificationAuthError, type NotificationVerifier } from '../notification-auth.js';
+import { type RouteCallWorkflow, routeCallStart } from '../route-start.js';
 import { ownStrayCalls } from '../stray-calls.js';
 import {
   isWorkflowAlreadyStarted,
@@ -279,6 +282,58 @@ export async function notificationRoutes(
   }
 
   /**
+   * Routes an incoming call by the rules in force (docs/routing.md): the decision is made now and
+   * recorded in the start of the call's one `routeCall` workflow, with the incoming notification
+   * and the rest of the batch as its first signal. A duplicate signals the running one (it forwards
+   * the notifications to the flow it started) and one after it finished is refused
+   * (REJECT_DUPLICATE): a call is never routed twice, even if the rules changed in between.
+   */
+  async function routeIncomingCall(
+    routing: RoutingRules,
+    notification: CallNotification,
+    later: GraphNotification[],
+    receivedAt: Date,
+    log: FastifyBaseLogger,
+  ): Promise<DeliveryReport> {
+    const { callId } = notification;
+    const { decision, options } = routeCallStart(deps, routing.current(), notification, receivedAt);
+    const workflowId = options.workflowId;
+    const report = { workflowId, callIds: [callId], notifications: 1 + later.length };
+    try {
+      await temporalCalls.call(
+        `the incoming call ${callId}`,
+        () =>
+          temporal.workflow.signalWithStart<RouteCallWorkflow, [NotificationDelivery]>(
+            ROUTE_CALL_WORKFLOW_TYPE,
+            {
+              ...options,
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              signal: graphNotificationsSignal,
+              signalArgs: [{ notifications: [notification, ...later], receivedAt: receivedAt.toISOString() }],
+            },
+          ),
+        remainingMs(receivedAt.getTime()),
+      );
+      log.info(
+        {
+          callId,
+          workflowId,
+          rule: decision.rule,
+          action: decision.action.kind,
+          why: decision.why,
+          caller: describeIdentity(notification.call.source?.identity),
+        },
+        'incoming call: routed by the rules',
+      );
+      return { ...report, outcome: 'started' };
+    } catch (error) {
+      if (!isWorkflowAlreadyStarted(error)) throw error;
+      log.warn({ callId, workflowId }, 'incoming call already routed: acknowledged and ignored');
+      return { ...report, outcome: 'ignored' };
+    }
+  }
+
+  /**
    * Delivers one call's notifications: an incoming call starts its transfer (the rest of the
    * call's notifications ride along), anything else is signalled to the call's workflow.
    */
@@ -290,7 +345,9 @@ export async function notificationRoutes(
     const incoming = notifications.find(isIncomingCall);
     if (incoming) {
       const later = notifications.filter((notification) => notification !== incoming);
-      return startTransfer(incoming, later, receivedAt, log);
+      return deps.routing
+        ? routeIncomingCall(deps.routing, incoming, later, receivedAt, log)
+        : startTransfer(incoming, later, receivedAt, log);
     }
     const callId = notifications[0]?.callId ?? '';
     return signalWorkflow(transferWorkflowId(callId), notifications, receivedAt, log);
