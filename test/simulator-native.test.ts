@@ -149,13 +149,14 @@ describe('call: transfer with replacesCallId (consultative) and a target that ri
     source: { '@odata.type': '#microsoft.graph.participantInfo', identity: { application: { id: sim.botAppId } } },
     targets: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: target }],
     requestedModalities: ['audio' as const],
-    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' as const },
   });
 
   it('ends the transferred call and the consultation call it replaces, both Transferred', async () => {
     const { url, path } = callback();
     const { callId } = sim.placeAnsweredCall({ callbackUri: url });
-    const consultation = await graph.createCall(consultationRequest(url));
+    const created = await graph.createCall(consultationRequest(url));
+    const consultation = { id: created.id as string };
     await waitUntil('the consultation call established', async () =>
       sim.getCall(consultation.id)?.state === 'established' ? true : undefined,
     );
@@ -190,7 +191,8 @@ describe('call: transfer with replacesCallId (consultative) and a target that ri
     sim.configure({ flows: { ringingIdentityIds: [ringing.user.id] } });
     try {
       const { url, path } = callback();
-      const call = await graph.createCall(consultationRequest(url, ringing));
+      const created = await graph.createCall(consultationRequest(url, ringing));
+      const call = { id: created.id as string };
       await sim.whenIdle();
       expect(sim.getCall(call.id)?.state).toBe('establishing');
       await graph.hangUp(call.id);

@@ -20,6 +20,7 @@ import { createNotificationKeys } from './notification-keys.js';
 import { callsApiRoutes } from './routes/calls-api.js';
 import { healthRoutes } from './routes/health.js';
 import { incomingCallRoutes } from './routes/incoming-calls.js';
+import { nativeTransferRoutes } from './routes/native-transfers.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { transferRoutes } from './routes/transfers.js';
 import { createTemporalCaller, type TemporalCaller } from './temporal-calls.js';
@@ -112,6 +113,7 @@ export function buildApiServer(deps: WebhookDeps): FastifyInstance {
   app.register(transferRoutes, { deps, temporalCalls });
   app.register(callsApiRoutes, { deps, temporalCalls });
   app.register(incomingCallRoutes, { deps, temporalCalls });
+  app.register(nativeTransferRoutes, { deps, temporalCalls });
   // The document describes routes and schemas, no secret: tools may fetch it without a token.
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
   // Prometheus scrapes it on the private listener, like the document without a token: counts, no secrets.
