@@ -325,15 +325,19 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
       joinedId = joined.callId;
       consultationCallId = joinedId;
     } catch (error) {
+      // join.ts hung the consultation call up (when Graph had given its id) before rethrowing.
       if (isCancellation(error) && decision?.kind === 'abandon') {
-        return { kind: 'ended', finish: () => abandon(decision?.reason ?? 'abandoned on request') };
+        return {
+          kind: 'ended',
+          finish: () => abandon(decision?.reason ?? 'abandoned on request', undefined, true),
+        };
       }
       if (!(error instanceof CallStepFailed)) throw error;
       if (callerGone()) throw new CallerLeft(`the caller hung up during the consultation (call ${callId})`);
       // Declined (ended unanswered) or never answered within consultationMs: join.ts hung it up.
       decision = { kind: 'abandon', by: 'workflow', reason: `the target did not answer: ${error.message}` };
       const resultInfo = consultationCallId ? session.call(consultationCallId)?.resultInfo : undefined;
-      return { kind: 'ended', finish: () => abandon(decision?.reason ?? '', resultInfo) };
+      return { kind: 'ended', finish: () => abandon(decision?.reason ?? '', resultInfo, true) };
     }
     targetAnswered = true;
     if (mode.complete === 'whenTargetAnswers') decision ??= { kind: 'complete', by: 'workflow' };
@@ -355,10 +359,15 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
   }
 
   /** Hangs up the consultation call (if it is still up) and gives the caller back to the failure policy. */
-  async function abandon(reason: string, resultInfo?: ResultInfo): Promise<NativeTransferResult> {
+  async function abandon(
+    reason: string,
+    resultInfo?: ResultInfo,
+    hungUpAlready = false,
+  ): Promise<NativeTransferResult> {
     enter('abandoning', reason);
     if (consultationCallId && !hasEnded(session.call(consultationCallId))) {
-      if (await hangUp(consultationCallId, 'the consultation call (abandoned)')) {
+      // Wait for its end, so that its last notifications reach this workflow and not a stray owner.
+      if (hungUpAlready || (await hangUp(consultationCallId, 'the consultation call (abandoned)'))) {
         await session.untilEnded(consultationCallId, 'consultation call', CONSULTATION_END_MS);
       }
     }
