@@ -101,7 +101,10 @@ describe('blind transfer', () => {
     const nobody = { user: { id: randomUUID(), displayName: 'Nobody' } };
     stack.sim.declineInvitees([nobody.user.id]);
     const callId = await placeIncomingCall();
-    await stack.api(`/api/incoming-calls/${callId}/transfer`, { mode: 'blind', target: { identity: nobody } });
+    await stack.api(`/api/incoming-calls/${callId}/transfer`, {
+      mode: 'blind',
+      target: { identity: nobody },
+    });
     const result = await outcomeOf(callId);
     expect(result.outcome).toBe('transferFailed');
     expect(result.resultInfo?.code).toBe(408);
@@ -109,7 +112,10 @@ describe('blind transfer', () => {
     expect(result.callerCallHungUp).toBe(true);
     expect(transfersOf(callId)).toHaveLength(1);
     expect(hangUpsOf(callId)).toHaveLength(1);
-    expect(stack.sim.getCall(callId)).toMatchObject({ state: 'terminated', terminationReason: 'AppInitiated' });
+    expect(stack.sim.getCall(callId)).toMatchObject({
+      state: 'terminated',
+      terminationReason: 'AppInitiated',
+    });
   });
 
   it('refuses bad requests naming each field, and starts nothing', async () => {
@@ -129,7 +135,9 @@ describe('blind transfer', () => {
       complete: 'onRequest',
     });
     expect(blindWithConsultation.status).toBe(400);
-    expect(blindWithConsultation.body.error.message).toMatch(/complete: complete applies to mode consultative only/);
+    expect(blindWithConsultation.body.error.message).toMatch(
+      /complete: complete applies to mode consultative only/,
+    );
     const phoneConsultation = await stack.api(`/api/incoming-calls/${callId}/transfer`, {
       mode: 'consultative',
       target: { identity: { phone: { id: '+14255550123' } } },
@@ -177,9 +185,14 @@ describe('consultative transfer', () => {
     expect(create?.body).toMatchObject({ targets: [{ identity: alice }] });
     const [transfer, ...more] = transfersOf(callId);
     expect(more).toEqual([]);
-    expect(transfer?.body).toEqual({ transferTarget: { identity: alice, replacesCallId: consultationCallId } });
+    expect(transfer?.body).toEqual({
+      transferTarget: { identity: alice, replacesCallId: consultationCallId },
+    });
     expect(stack.sim.getCall(callId)).toMatchObject({ deleted: true, terminationReason: 'Transferred' });
-    expect(stack.sim.getCall(consultationCallId)).toMatchObject({ deleted: true, terminationReason: 'Transferred' });
+    expect(stack.sim.getCall(consultationCallId)).toMatchObject({
+      deleted: true,
+      terminationReason: 'Transferred',
+    });
     expect(hangUpsOf(callId)).toEqual([]);
     const description = await stack.client.workflow.getHandle(nativeTransferWorkflowId(callId)).describe();
     expect(description.searchAttributes.HandoffCallIds).toEqual([callId, consultationCallId]);
@@ -215,7 +228,9 @@ describe('consultative transfer', () => {
     });
     const waiting = await phaseReached(callId, 'awaitingDecision');
     const consultationCallId = waiting.consultationCallId as string;
-    const abandoned = await stack.api(`/api/incoming-calls/${callId}/transfer/abandon`, { reason: 'agent busy' });
+    const abandoned = await stack.api(`/api/incoming-calls/${callId}/transfer/abandon`, {
+      reason: 'agent busy',
+    });
     expect(abandoned.status).toBe(200);
     const result = await outcomeOf(callId);
     expect(result).toMatchObject({

@@ -146,7 +146,10 @@ describe('call: transfer with replacesCallId (consultative) and a target that ri
   const consultationRequest = (callbackUri: string, target = alice) => ({
     '@odata.type': '#microsoft.graph.call',
     callbackUri,
-    source: { '@odata.type': '#microsoft.graph.participantInfo', identity: { application: { id: sim.botAppId } } },
+    source: {
+      '@odata.type': '#microsoft.graph.participantInfo',
+      identity: { application: { id: sim.botAppId } },
+    },
     targets: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: target }],
     requestedModalities: ['audio' as const],
     mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' as const },
@@ -164,14 +167,21 @@ describe('call: transfer with replacesCallId (consultative) and a target that ri
       transferTarget: { identity: alice, replacesCallId: consultation.id },
     });
     await sim.whenIdle();
-    expect(sim.getCall(callId)).toMatchObject({ state: 'terminated', deleted: true, terminationReason: 'Transferred' });
+    expect(sim.getCall(callId)).toMatchObject({
+      state: 'terminated',
+      deleted: true,
+      terminationReason: 'Transferred',
+    });
     expect(sim.getCall(consultation.id)).toMatchObject({
       state: 'terminated',
       deleted: true,
       terminationReason: 'Transferred',
     });
     const labels = await labelsAt(path, 6);
-    expect(labels.filter((value) => value.startsWith('transfer'))).toEqual(['transferring', 'transferAccepted']);
+    expect(labels.filter((value) => value.startsWith('transfer'))).toEqual([
+      'transferring',
+      'transferAccepted',
+    ]);
     expect(labels.filter((value) => value === 'deleted')).toHaveLength(2);
   });
 

@@ -13,7 +13,10 @@ import {
   transferIntoCallRequestSchema,
 } from './call-request.js';
 import { redirectRequestSchema, rejectRequestSchema } from './incoming-call-request.js';
-import { abandonNativeTransferRequestSchema, nativeTransferRequestSchema } from './native-transfer-request.js';
+import {
+  abandonNativeTransferRequestSchema,
+  nativeTransferRequestSchema,
+} from './native-transfer-request.js';
 import { transferRequestSchema } from './transfer-request.js';
 
 type JsonSchema = Record<string, unknown>;

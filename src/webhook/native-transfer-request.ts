@@ -38,10 +38,17 @@ export const nativeTransferRequestSchema = z
       .optional()
       .describe('consultative only: how long the target may take to answer (default 60000)'),
     applicationInstance: z
-      .strictObject({ id: z.string().min(1, 'applicationInstance.id must be non-empty'), displayName: z.string().optional() })
+      .strictObject({
+        id: z.string().min(1, 'applicationInstance.id must be non-empty'),
+        displayName: z.string().optional(),
+      })
       .optional()
-      .describe('consultative to a phone number: the application instance (with a number) that places the call'),
-    caller: partySchema.optional().describe("the caller, from the incoming call's source.identity (for display)"),
+      .describe(
+        'consultative to a phone number: the application instance (with a number) that places the call',
+      ),
+    caller: partySchema
+      .optional()
+      .describe("the caller, from the incoming call's source.identity (for display)"),
   })
   .superRefine((request, ctx) => {
     if (request.mode !== 'blind') {
@@ -57,7 +64,11 @@ export const nativeTransferRequestSchema = z
     }
     for (const field of ['complete', 'consultationTimeoutMs', 'applicationInstance'] as const) {
       if (request[field] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [field], message: `${field} applies to mode consultative only` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `${field} applies to mode consultative only`,
+        });
       }
     }
   });
@@ -65,7 +76,11 @@ export const nativeTransferRequestSchema = z
 export type NativeTransferRequest = z.output<typeof nativeTransferRequestSchema>;
 
 export const abandonNativeTransferRequestSchema = z.strictObject({
-  reason: z.string().max(500, 'reason must be at most 500 characters').optional().describe('why, for the result'),
+  reason: z
+    .string()
+    .max(500, 'reason must be at most 500 characters')
+    .optional()
+    .describe('why, for the result'),
 });
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -193,7 +193,10 @@ export async function nativeTransferRoutes(
   async function decide(
     request: FastifyRequest<{ Params: { callId: string } }>,
     what: 'complete' | 'abandon',
-    run: (handle: WorkflowHandle<NativeTransferWorkflow>, updateId: string) => Promise<NativeTransferSnapshot>,
+    run: (
+      handle: WorkflowHandle<NativeTransferWorkflow>,
+      updateId: string,
+    ) => Promise<NativeTransferSnapshot>,
   ): Promise<NativeTransferSnapshot> {
     const callId = incomingCallIdOf(request.params.callId);
     const { workflowId, description } = await describeTransfer(callId);
@@ -221,7 +224,11 @@ export async function nativeTransferRoutes(
         );
       }
       if (isWorkflowNotFound(error)) {
-        throw new HttpError(409, 'native_transfer_finished', `the transfer of call ${callId} has already finished`);
+        throw new HttpError(
+          409,
+          'native_transfer_finished',
+          `the transfer of call ${callId} has already finished`,
+        );
       }
       throw error;
     }

@@ -152,7 +152,9 @@ export const nativeTransferStateQuery = defineQuery<NativeTransferSnapshot>('nat
  * Consultative `onRequest`: complete the transfer to the target who answered the consultation
  * call. Refused (validator) in any other mode or phase; answers the snapshot once accepted.
  */
-export const completeNativeTransferUpdate = defineUpdate<NativeTransferSnapshot, []>('completeNativeTransfer');
+export const completeNativeTransferUpdate = defineUpdate<NativeTransferSnapshot, []>(
+  'completeNativeTransfer',
+);
 
 /**
  * Consultative: give the consultation up (hang it up) and return to the caller, who is then

@@ -242,8 +242,7 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
       ...(decision ? { decidedBy: decision.by } : {}),
     };
     // The failure policy: the caller is never left alone with a bot that answered and let go.
-    const callerLeftBehind =
-      outcome === 'transferFailed' || outcome === 'abandoned' || outcome === 'failed';
+    const callerLeftBehind = outcome === 'transferFailed' || outcome === 'abandoned' || outcome === 'failed';
     if (callerLeftBehind && hasReached(session.call(callId), 'establishing') && !callerGone()) {
       done.callerCallHungUp = await hangUp(callId, 'the caller (transfer did not happen)');
     }
@@ -343,13 +342,12 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
     if (mode.complete === 'whenTargetAnswers') decision ??= { kind: 'complete', by: 'workflow' };
     enter('awaitingDecision', `the target answered consultation call ${joinedId}`);
     const targetGone = () => hasEnded(session.call(joinedId));
-    await condition(
-      () => decision !== undefined || targetGone() || callerGone(),
-      timeouts.decisionMs,
-      { summary: 'wait for complete or abandon' },
-    );
+    await condition(() => decision !== undefined || targetGone() || callerGone(), timeouts.decisionMs, {
+      summary: 'wait for complete or abandon',
+    });
     if (callerGone()) throw new CallerLeft(`the caller hung up during the consultation (call ${callId})`);
-    if (decision?.kind === 'complete' && !targetGone()) return { kind: 'complete', consultationCallId: joinedId };
+    if (decision?.kind === 'complete' && !targetGone())
+      return { kind: 'complete', consultationCallId: joinedId };
     if (decision?.kind === 'abandon') return { kind: 'ended', finish: () => abandon(decision?.reason ?? '') };
     const why = targetGone()
       ? `the target hung up the consultation call (${session.call(joinedId)?.terminationReason ?? 'ended'})`
@@ -401,9 +399,10 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
     };
     const readCall = async (why: string) =>
       learnFrom(
-        await retriedGraph.getCall.executeWithOptions({ ...retriedGraphOptions, summary: `${why} ${callId}` }, [
-          callId,
-        ]),
+        await retriedGraph.getCall.executeWithOptions(
+          { ...retriedGraphOptions, summary: `${why} ${callId}` },
+          [callId],
+        ),
       );
     const known = () =>
       observed.transferring ||
@@ -426,16 +425,21 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       const refused = error.cause instanceof ApplicationFailure && error.cause.type === GRAPH_REJECTED;
-      return failTransfer(`${refused ? 'Graph refused the transfer: ' : 'no answer from Graph: '}${reasonOf(error)}`);
+      return failTransfer(
+        `${refused ? 'Graph refused the transfer: ' : 'no answer from Graph: '}${reasonOf(error)}`,
+      );
     }
 
     const settled = () => transferVerdict(observed).kind !== 'pending';
-    if (!(await condition(settled, timeouts.transferOutcomeMs, { summary: 'wait for the transfer outcome' }))) {
+    if (
+      !(await condition(settled, timeouts.transferOutcomeMs, { summary: 'wait for the transfer outcome' }))
+    ) {
       await readCall('no transfer outcome reported: read call');
     }
     const verdict = transferVerdict(observed);
     if (verdict.kind === 'failed') {
-      const why = verdict.resultInfo?.message ?? `Graph ended the transfer with code ${verdict.resultInfo?.code}`;
+      const why =
+        verdict.resultInfo?.message ?? `Graph ended the transfer with code ${verdict.resultInfo?.code}`;
       return failTransfer(`the transfer failed: ${why}`, verdict.resultInfo);
     }
     if (verdict.kind === 'pending') {

@@ -25,6 +25,7 @@ import {
   HandoffFlow,
   HandoffTransferState,
 } from '../../temporal/search-attributes.js';
+import { answerIncomingCall, readCallInto } from '../answer.js';
 import { type CallSession, CallStepFailed, openCallSession } from '../call-session.js';
 import {
   type CallsState,
@@ -37,7 +38,6 @@ import {
   recordOperation,
 } from '../call-state.js';
 import { transferStateQuery } from '../definitions.js';
-import { answerIncomingCall, readCallInto } from '../answer.js';
 import { transferIntoCallRequestFor } from '../graph-bodies.js';
 import {
   reasonOf,
