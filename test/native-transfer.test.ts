@@ -160,6 +160,26 @@ describe('blind transfer', () => {
     expect((await outcomeOf(callId)).outcome).toBe('transferred');
     const complete = await stack.api(`/api/incoming-calls/${callId}/transfer/complete`, {});
     expect(complete.status).toBe(409);
+
+    const keyed = await placeIncomingCall();
+    const key = randomUUID();
+    const post = async () => {
+      const response = await fetch(`${stack.apiUrl}/api/incoming-calls/${keyed}/transfer`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${stack.apiToken}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const [once, again] = [await post(), await post()];
+    expect([once.status, again.status]).toEqual([201, 200]);
+    expect(again.body.runId).toBe(once.body.runId);
+    expect((await outcomeOf(keyed)).outcome).toBe('transferred');
+    expect(transfersOf(keyed)).toHaveLength(1);
   });
 });
 
@@ -290,5 +310,34 @@ describe('consultative transfer', () => {
     const result = await outcomeOf(callId);
     expect(result).toMatchObject({ outcome: 'abandoned', callerCallHungUp: true });
     expect(result.reason).toMatch(/target hung up/);
+  });
+
+  it('completes once under duplicated and reordered notifications, and reports a failed transfer the same way', async () => {
+    const nobody = { user: { id: randomUUID(), displayName: 'Nobody' } };
+    stack.sim.declineInvitees([nobody.user.id]);
+    stack.sim.configure({ notifications: { reorder: true, duplicateRate: 1 } });
+    try {
+      const callId = await placeIncomingCall();
+      await stack.api(`/api/incoming-calls/${callId}/transfer`, {
+        mode: 'consultative',
+        target: { identity: alice },
+      });
+      const failing = await placeIncomingCall();
+      await stack.api(`/api/incoming-calls/${failing}/transfer`, {
+        mode: 'blind',
+        target: { identity: nobody },
+      });
+      const [result, failed] = await Promise.all([outcomeOf(callId), outcomeOf(failing)]);
+      expect(result).toMatchObject({ outcome: 'transferred', targetAnswered: true });
+      expect(transfersOf(callId)).toHaveLength(1);
+      expect(consultationCreates(callId)).toHaveLength(1);
+      expect(failed).toMatchObject({ outcome: 'transferFailed', callerCallHungUp: true });
+      expect(failed.resultInfo?.code).toBe(408);
+      expect(transfersOf(failing)).toHaveLength(1);
+      const copies = stack.sim.deliveries.filter((d) => d.callId === callId && d.duplicate);
+      expect(copies.length).toBeGreaterThan(0);
+    } finally {
+      stack.sim.configure({ notifications: { reorder: false, duplicateRate: 0 } });
+    }
   });
 });
