@@ -51,6 +51,7 @@ import { projectRoot } from '../src/temporal/project-root.js';
 import { HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { buildWebhookServer } from '../src/webhook/index.js';
 import { incomingCallStartOptions } from '../src/webhook/routes/incoming-calls.js';
+import { nativeTransferStartOptions } from '../src/webhook/routes/native-transfers.js';
 import {
   callbackUriFor,
   TRANSFER_WORKFLOW_TYPE,
@@ -80,6 +81,11 @@ import {
   type IncomingCallAction,
   incomingCallWorkflowId,
 } from '../src/workflows/incoming-call/definitions.js';
+import {
+  type NativeTransferMode,
+  type NativeTransferOutcome,
+  nativeTransferWorkflowId,
+} from '../src/workflows/native-transfer/definitions.js';
 import { strayCallWorkflowId } from '../src/workflows/stray-call/definitions.js';
 import { startBotReceiver } from '../test/support/bot-receiver.js';
 
@@ -829,6 +835,51 @@ export async function recordIncomingCall(
   }
 }
 
+export const BLIND_TRANSFER_CALL_ID = 'recorded-blind-transfer';
+export const CONSULTATIVE_TRANSFER_CALL_ID = 'recorded-consultative-transfer';
+export const FAILED_NATIVE_TRANSFER_CALL_ID = 'recorded-native-transfer-failed';
+/** A transfer target the simulator is set never to answer: the recorded failed transfer. */
+const NEVER_ANSWERS = { user: { id: 'c3a0d1e2-5b6f-4a7c-8d9e-0f1a2b3c4d5e', displayName: 'Nobody' } };
+
+/**
+ * A native transfer (issue 11.1-2), started as the API does: the incoming call answered and
+ * transferred with Graph's `call: transfer`, blind or after a consultation call.
+ */
+export async function recordNativeTransfer(
+  stack: RecordingStack,
+  callId: string,
+  mode: NativeTransferMode,
+  expected: NativeTransferOutcome,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const receiver = await startBotReceiver();
+  try {
+    stack.simulator.declineInvitees([NEVER_ANSWERS.user.id]);
+    await stack.simulator.placeIncomingCall({ botUrl: receiver.callbackUrl(), callId });
+    await stack.simulator.whenIdle();
+    const handle = await stack.client.workflow.start(
+      'nativeTransfer',
+      nativeTransferStartOptions(
+        {
+          publicBaseUrl: stack.publicBaseUrl,
+          callbackSecrets: stack.callbackSecrets,
+          taskQueue: stack.taskQueue,
+          botAppId: stack.simulator.botAppId,
+        },
+        callId,
+        { mode },
+      ),
+    );
+    const outcome = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
+    if (outcome === 'timedOut' || 'error' in outcome || outcome.value.outcome !== expected) {
+      throw new Error(`native transfer of call ${callId} was not ${expected}: ${JSON.stringify(outcome)}`);
+    }
+    return await finishRecording(stack, nativeTransferWorkflowId(callId), problemsBefore);
+  } finally {
+    await receiver.stop();
+  }
+}
+
 /**
  * `botLegAfterTransfer: stay` (started as the API does, for a call answered elsewhere, so that the
  * policy is the request's): the transfer continues as new into a `groupCallOwner`, which hangs up
@@ -979,6 +1030,40 @@ async function main(): Promise<void> {
       [
         'incoming-call-reject',
         () => recordIncomingCall(stack, REJECTED_CALL_ID, { kind: 'reject', reason: 'busy' }),
+      ],
+      [
+        'native-transfer-blind',
+        () =>
+          recordNativeTransfer(
+            stack,
+            BLIND_TRANSFER_CALL_ID,
+            { kind: 'blind', target: { identity: { phone: { id: '+14255550123' } } } },
+            'transferred',
+          ),
+      ],
+      [
+        'native-transfer-consultative',
+        () =>
+          recordNativeTransfer(
+            stack,
+            CONSULTATIVE_TRANSFER_CALL_ID,
+            {
+              kind: 'consultative',
+              target: { identity: { user: { id: 'b7d7d5f5-0a4c-4a5e-9a43-0e9cbd2c3f11', displayName: 'Alice' } } },
+              complete: 'whenTargetAnswers',
+            },
+            'transferred',
+          ),
+      ],
+      [
+        'native-transfer-failed',
+        () =>
+          recordNativeTransfer(
+            stack,
+            FAILED_NATIVE_TRANSFER_CALL_ID,
+            { kind: 'blind', target: { identity: NEVER_ANSWERS } },
+            'transferFailed',
+          ),
       ],
     ];
     let stay: Promise<{ transfer: RecordedTransfer; owner: RecordedTransfer }> | undefined;

@@ -173,7 +173,7 @@ describe('blind transfer', () => {
         },
         body: JSON.stringify(body),
       });
-      return { status: response.status, body: await response.json() };
+      return { status: response.status, body: (await response.json()) as { runId: string } };
     };
     const [once, again] = [await post(), await post()];
     expect([once.status, again.status]).toEqual([201, 200]);

@@ -56,6 +56,7 @@ const reorderedFirstActivity: Record<string, string> = {
   strayCall: 'hangUp',
   groupCallOwner: 'getCall',
   incomingCall: 'getCall',
+  nativeTransfer: 'transferCall',
 };
 // Read while collecting tests: a file that is not a history fails the whole file, naming it.
 const committed = readHistoryDir(historiesDir);
@@ -200,6 +201,21 @@ describe('the committed histories in test/histories', () => {
         activities: ['rejectCall'],
         last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       },
+      'native-transfer-blind': {
+        type: 'nativeTransfer',
+        activities: ['answerCall', 'transferCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'native-transfer-consultative': {
+        type: 'nativeTransfer',
+        activities: ['answerCall', 'createCall', 'transferCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'native-transfer-failed': {
+        type: 'nativeTransfer',
+        activities: ['answerCall', 'transferCall', 'hangUp'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
     };
     for (const [name, { type, activities, last }] of Object.entries(expected)) {
       const history = committedHistory(name);
@@ -268,7 +284,7 @@ describe('npm run replay arguments', () => {
       },
     );
     expect(DEFAULT_REPLAY_QUERY).toBe(
-      "WorkflowType IN ('botCall', 'groupCallOwner', 'incomingCall', 'strayCall', 'transferCall')",
+      "WorkflowType IN ('botCall', 'groupCallOwner', 'incomingCall', 'nativeTransfer', 'strayCall', 'transferCall')",
     );
     const parsed = parseReplayArgs(
       ['--address', '127.0.0.1:7999', '--workflow-id', 'a', '--workflow-id', 'b'],

@@ -10,6 +10,7 @@
  * - `strayCall`: hangs the call up before reading it.
  * - `groupCallOwner`: reads the group call where the real one hangs it up.
  * - `incomingCall`: reads the call before redirecting or rejecting it.
+ * - `nativeTransfer`: transfers the call before answering it.
  */
 import { sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { HandoffFlow, HandoffTransferState } from '../../../src/temporal/search-attributes.js';
@@ -18,6 +19,7 @@ import { openCallSession } from '../../../src/workflows/call-session.js';
 import { retriedGraph } from '../../../src/workflows/graph-requests.js';
 import type { GroupCallOwnerInput } from '../../../src/workflows/group-call-owner/group-call-owner.js';
 import type { IncomingCallInput } from '../../../src/workflows/incoming-call/definitions.js';
+import type { NativeTransferInput } from '../../../src/workflows/native-transfer/definitions.js';
 import type { StrayCallInput } from '../../../src/workflows/stray-call/definitions.js';
 
 export { transferCall } from './transfer-reordered.js';
@@ -47,4 +49,10 @@ export async function incomingCall(input: IncomingCallInput): Promise<void> {
   upsertSearchAttributes([{ key: HandoffFlow, value: input.action.kind }]);
   upsertSearchAttributes([{ key: HandoffTransferState, value: 'checking' }]);
   await retriedGraph.getCall(input.callId);
+}
+
+export async function nativeTransfer(input: NativeTransferInput): Promise<void> {
+  openCallSession(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {});
+  upsertSearchAttributes([{ key: HandoffFlow, value: `${input.mode.kind}-transfer` }]);
+  await retriedGraph.transferCall(input.callId, { transferTarget: input.mode.target });
 }
