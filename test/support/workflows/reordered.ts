@@ -54,5 +54,6 @@ export async function incomingCall(input: IncomingCallInput): Promise<void> {
 export async function nativeTransfer(input: NativeTransferInput): Promise<void> {
   openCallSession(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {});
   upsertSearchAttributes([{ key: HandoffFlow, value: `${input.mode.kind}-transfer` }]);
+  upsertSearchAttributes([{ key: HandoffTransferState, value: 'transferring' }]);
   await retriedGraph.transferCall(input.callId, { transferTarget: input.mode.target });
 }
