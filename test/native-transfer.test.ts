@@ -6,6 +6,7 @@
 // a failed transfer, a target that declines or never answers, an operator's complete or abandon.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { HandoffApiError, HandoffClient } from '../src/client/index.js';
 import type { RequestRecord } from '../src/simulator/index.js';
 import {
   type NativeTransferResult,
@@ -339,5 +340,35 @@ describe('consultative transfer', () => {
     } finally {
       stack.sim.configure({ notifications: { reorder: false, duplicateRate: 0 } });
     }
+  });
+
+  it('handoff/client: starts, follows, refuses an early complete, and abandons a consultative transfer', async () => {
+    const client = new HandoffClient({ baseUrl: stack.apiUrl, token: stack.apiToken });
+    const ringing = { user: { id: randomUUID(), displayName: 'Ringing' } };
+    stack.sim.configure({ flows: { ringingIdentityIds: [ringing.user.id] } });
+    const callId = await placeIncomingCall();
+    const started = await client.transferIncomingCall(callId, {
+      mode: 'consultative',
+      target: { identity: ringing },
+      complete: 'onRequest',
+    });
+    expect(started.workflowId).toBe(nativeTransferWorkflowId(callId));
+    await phaseReached(callId, 'consulting');
+    // The target has not answered: there is nothing to complete yet, and nothing changes.
+    const early = await client.completeNativeTransfer(callId).catch((error: unknown) => error);
+    expect(early).toBeInstanceOf(HandoffApiError);
+    expect((early as HandoffApiError).status).toBe(409);
+    expect((early as HandoffApiError).message).toMatch(/only once the target answered/);
+    const snapshot = await client.abandonNativeTransfer(callId, 'caller chose voicemail');
+    expect(snapshot).toMatchObject({ phase: 'consulting', targetAnswered: false });
+    const result = await outcomeOf(callId);
+    expect(result).toMatchObject({
+      outcome: 'abandoned',
+      reason: 'caller chose voicemail',
+      decidedBy: 'operator',
+    });
+    expect(hangUpsOf(result.consultationCallId as string)).toHaveLength(1);
+    expect((await client.getNativeTransfer(callId)).result?.outcome).toBe('abandoned');
+    expect(transfersOf(callId)).toEqual([]);
   });
 });

@@ -14,6 +14,8 @@ import type {
   ErrorBody,
   HangUpRequested,
   IncomingCallStatus,
+  NativeTransferRequest,
+  NativeTransferStatus,
   OperationAnswer,
   RedirectIncomingCallRequest,
   RejectIncomingCallRequest,
@@ -109,6 +111,42 @@ export class HandoffClient {
   /** `GET /api/incoming-calls/:callId`: the outcome. 404 `incoming_call_not_found`. */
   getIncomingCall(callId: string): Promise<IncomingCallStatus> {
     return this.#send('GET', `/api/incoming-calls/${encodeURIComponent(callId)}`);
+  }
+
+  /**
+   * `POST /api/incoming-calls/:callId/transfer`: answer the call and transfer it (blind or
+   * consultative). 409 `native_transfer_exists` once a transfer of this call started.
+   */
+  transferIncomingCall(
+    callId: string,
+    request: NativeTransferRequest,
+    options: OperationOptions = {},
+  ): Promise<StartedWorkflow> {
+    return this.#send(
+      'POST',
+      `/api/incoming-calls/${encodeURIComponent(callId)}/transfer`,
+      request,
+      options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },
+    );
+  }
+
+  /** `GET /api/incoming-calls/:callId/transfer`: phase, snapshot and result. 404 `native_transfer_not_found`. */
+  getNativeTransfer(callId: string): Promise<NativeTransferStatus> {
+    return this.#send('GET', `/api/incoming-calls/${encodeURIComponent(callId)}/transfer`);
+  }
+
+  /** `POST …/transfer/complete`: a consultative `onRequest` transfer, once the target answered. 409 when refused. */
+  completeNativeTransfer(callId: string): Promise<NativeTransferStatus['snapshot']> {
+    return this.#send('POST', `/api/incoming-calls/${encodeURIComponent(callId)}/transfer/complete`, {});
+  }
+
+  /** `POST …/transfer/abandon`: hang up the consultation call and return to the caller. 409 when refused. */
+  abandonNativeTransfer(callId: string, reason?: string): Promise<NativeTransferStatus['snapshot']> {
+    return this.#send(
+      'POST',
+      `/api/incoming-calls/${encodeURIComponent(callId)}/transfer/abandon`,
+      reason !== undefined ? { reason } : {},
+    );
   }
 
   /** `POST /api/bot-calls`. 409 `bot_call_exists` for an id already used. */
