@@ -1049,7 +1049,9 @@ async function main(): Promise<void> {
             CONSULTATIVE_TRANSFER_CALL_ID,
             {
               kind: 'consultative',
-              target: { identity: { user: { id: 'b7d7d5f5-0a4c-4a5e-9a43-0e9cbd2c3f11', displayName: 'Alice' } } },
+              target: {
+                identity: { user: { id: 'b7d7d5f5-0a4c-4a5e-9a43-0e9cbd2c3f11', displayName: 'Alice' } },
+              },
               complete: 'whenTargetAnswers',
             },
             'transferred',

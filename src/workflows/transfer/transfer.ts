@@ -34,7 +34,6 @@ import {
   findOperation,
   hasEnded,
   hasReached,
-  recordCallRead,
   recordOperation,
 } from '../call-state.js';
 import { transferStateQuery } from '../definitions.js';
