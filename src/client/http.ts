@@ -7,6 +7,7 @@ import type {
   InviteRequest,
   MoveParticipantRequest,
   TransferIntoCallRequest,
+  TransferParticipantRequest,
 } from '../workflows/bot-call/types.js';
 import type {
   BotCallStatus,
@@ -184,6 +185,15 @@ export class HandoffClient {
     options: OperationOptions = {},
   ): Promise<OperationAnswer> {
     return this.#operation(workflowId, 'moves', request, options);
+  }
+
+  /** `POST /api/bot-calls/:workflowId/transfers`: blind transfer of one participant out of this group call. */
+  transferParticipant(
+    workflowId: string,
+    request: TransferParticipantRequest,
+    options: OperationOptions = {},
+  ): Promise<OperationAnswer> {
+    return this.#operation(workflowId, 'transfers', request, options);
   }
 
   /** `POST /api/bot-calls/:workflowId/hang-up`. 409 once the call ended. */

@@ -18,6 +18,7 @@ export {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
+  transferParticipantUpdate,
 } from '../workflows/bot-call/definitions.js';
 export type * from '../workflows/bot-call/types.js';
 export {

@@ -11,6 +11,7 @@ import {
   inviteRequestSchema,
   moveParticipantRequestSchema,
   transferIntoCallRequestSchema,
+  transferParticipantRequestSchema,
 } from './call-request.js';
 import { redirectRequestSchema, rejectRequestSchema } from './incoming-call-request.js';
 import {
@@ -232,6 +233,15 @@ export const apiRouteSchemas = {
     params: workflowIdParams,
     headers: idempotencyKeyHeader,
     body: jsonSchemaOf(moveParticipantRequestSchema),
+    response: operationResponses,
+  },
+  transferParticipant: {
+    summary: 'Blind-transfer one participant out of this group call (Graph call: transfer, with transferee)',
+    tags: ['bot-calls'],
+    security,
+    params: workflowIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(transferParticipantRequestSchema),
     response: operationResponses,
   },
   hangUp: {
