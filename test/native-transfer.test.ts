@@ -372,3 +372,68 @@ describe('consultative transfer', () => {
     expect(transfersOf(callId)).toEqual([]);
   });
 });
+
+describe('blind transfer out of a group call the bot holds (botCall transferParticipant)', () => {
+  async function heldGroupCall(targets: unknown[]): Promise<{ workflowId: string; callId: string }> {
+    const started = await stack.api('/api/bot-calls', {
+      request: { kind: 'groupCall', targets, media: { kind: 'serviceHosted' } },
+    });
+    expect(started.status).toBe(201);
+    const workflowId = started.body.workflowId as string;
+    const snapshot = await waitUntil(`${workflowId} established`, async () => {
+      const answer = await stack.api(`/api/bot-calls/${workflowId}`);
+      return answer.body?.snapshot?.phase === 'established' ? answer.body.snapshot : undefined;
+    });
+    return { workflowId, callId: snapshot.callId as string };
+  }
+
+  it('sends transferTarget + transferee, completes on transferAccepted; the transferee leaves the roster', async () => {
+    const bob = { user: { id: randomUUID(), displayName: 'Bob' } };
+    const { workflowId, callId } = await heldGroupCall([alice, bob]);
+    const moving = stack.sim
+      .getCall(callId)
+      ?.participants.find((participant) => participant.info.identity.user?.id === bob.user.id);
+    const target = { phone: { id: '+14255550199' } };
+    const answer = await stack.api(`/api/bot-calls/${workflowId}/blind-transfers`, {
+      transferTarget: { identity: target },
+      transferee: { identity: bob, participantId: moving?.id },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ kind: 'transfer', status: 'completed', transferAccepted: true });
+    const [transfer, ...more] = transfersOf(callId);
+    expect(more).toEqual([]);
+    expect(transfer?.body).toEqual({
+      transferTarget: { identity: target },
+      transferee: { identity: bob, participantId: moving?.id },
+    });
+    expect(stack.sim.getCall(callId)?.participants.map((participant) => participant.id)).not.toContain(
+      moving?.id,
+    );
+    expect(stack.sim.getCall(callId)?.state).toBe('established');
+    await stack.api(`/api/bot-calls/${workflowId}/hang-up`, {});
+  });
+
+  it('a target that never answers: failed with Graph resultInfo; a missing transferee is a 400 and sends nothing', async () => {
+    const nobody = { user: { id: randomUUID(), displayName: 'Nobody' } };
+    const bob = { user: { id: randomUUID(), displayName: 'Bob' } };
+    stack.sim.declineInvitees([nobody.user.id]);
+    const { workflowId, callId } = await heldGroupCall([alice, bob]);
+    const refused = await stack.api(`/api/bot-calls/${workflowId}/blind-transfers`, {
+      transferTarget: { identity: nobody },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('invalid_transfer_request');
+    expect(refused.body.error.message).toMatch(/transferee/);
+    expect(transfersOf(callId)).toEqual([]);
+
+    const answer = await stack.api(`/api/bot-calls/${workflowId}/blind-transfers`, {
+      transferTarget: { identity: nobody },
+      transferee: { identity: bob },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ kind: 'transfer', status: 'failed' });
+    expect(answer.body.resultInfo.code).toBe(408);
+    expect(answer.body.reason).toMatch(/transfer failed/);
+    await stack.api(`/api/bot-calls/${workflowId}/hang-up`, {});
+  });
+});

@@ -187,13 +187,13 @@ export class HandoffClient {
     return this.#operation(workflowId, 'moves', request, options);
   }
 
-  /** `POST /api/bot-calls/:workflowId/transfers`: blind transfer of one participant out of this group call. */
+  /** `POST /api/bot-calls/:workflowId/blind-transfers`: blind transfer of one participant out of this group call. */
   transferParticipant(
     workflowId: string,
     request: TransferParticipantRequest,
     options: OperationOptions = {},
   ): Promise<OperationAnswer> {
-    return this.#operation(workflowId, 'transfers', request, options);
+    return this.#operation(workflowId, 'blind-transfers', request, options);
   }
 
   /** `POST /api/bot-calls/:workflowId/hang-up`. 409 once the call ended. */
@@ -203,7 +203,7 @@ export class HandoffClient {
 
   #operation(
     workflowId: string,
-    route: 'invitations' | 'transfers' | 'moves',
+    route: 'invitations' | 'transfers' | 'moves' | 'blind-transfers',
     body: unknown,
     { idempotencyKey }: OperationOptions,
   ): Promise<OperationAnswer> {

@@ -360,7 +360,7 @@ export async function callsApiRoutes(
   );
 
   app.post<{ Params: { workflowId: string } }>(
-    '/api/bot-calls/:workflowId/transfers',
+    '/api/bot-calls/:workflowId/blind-transfers',
     { schema: apiRouteSchemas.transferParticipant },
     async (request, reply) =>
       runOperation(
