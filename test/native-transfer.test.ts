@@ -8,10 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HandoffApiError, HandoffClient } from '../src/client/index.js';
 import type { RequestRecord } from '../src/simulator/index.js';
+import { nativeTransferStartOptions } from '../src/webhook/routes/native-transfers.js';
 import {
   type NativeTransferResult,
   nativeTransferWorkflowId,
 } from '../src/workflows/native-transfer/definitions.js';
+import type { nativeTransfer } from '../src/workflows/native-transfer/native-transfer.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
 import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
 import { stackCallbackUri } from './support/webhook-fixtures.js';
@@ -181,6 +183,76 @@ describe('blind transfer', () => {
     expect(again.body.runId).toBe(once.body.runId);
     expect((await outcomeOf(keyed)).outcome).toBe('transferred');
     expect(transfersOf(keyed)).toHaveLength(1);
+  });
+});
+
+describe('when the notifications never come (Temporal client start)', () => {
+  it('reads the call after transferOutcomeMs instead of hanging, and reports what it found', async () => {
+    stack.sim.configure({
+      notifications: { dropKinds: ['transferring', 'transferAccepted', 'terminated', 'deleted'] },
+    });
+    try {
+      const callId = await placeIncomingCall();
+      const options = nativeTransferStartOptions(
+        {
+          publicBaseUrl: stack.webhookUrl,
+          callbackSecrets: stack.config.notifications.callbackSecrets,
+          taskQueue: stack.taskQueue,
+          botAppId: stack.sim.botAppId,
+        },
+        callId,
+        { mode: { kind: 'blind', target: { identity: alice } } },
+      );
+      const [input] = options.args;
+      const handle = await stack.client.workflow.start<typeof nativeTransfer>('nativeTransfer', {
+        ...options,
+        args: [{ ...input, timeouts: { transferOutcomeMs: 2_000 } }],
+      });
+      const result = await handle.result();
+      // Graph no longer has the call: the transfer took it, although no notification said so.
+      expect(result).toMatchObject({ outcome: 'transferred', callId });
+      expect(result.transferAccepted).toBeUndefined();
+      expect(transfersOf(callId)).toHaveLength(1);
+      expect(hangUpsOf(callId)).toEqual([]);
+      const reads = graphRequests('GET', new RegExp(`/calls/${callId}$`));
+      expect(reads.map((request) => request.status)).toContain(404);
+    } finally {
+      stack.sim.configure({ notifications: { dropKinds: [] } });
+    }
+  });
+});
+
+describe('when the failure is never reported (Temporal client start)', () => {
+  it('finds the call still established after transferOutcomeMs: transferFailed, and the caller hung up', async () => {
+    const nobody = { user: { id: randomUUID(), displayName: 'Nobody' } };
+    stack.sim.declineInvitees([nobody.user.id]);
+    // The answer's `established` and the failed transfer's are both lost: reads tell.
+    stack.sim.configure({ notifications: { dropKinds: ['established', 'transferring'] } });
+    try {
+      const callId = await placeIncomingCall();
+      const options = nativeTransferStartOptions(
+        {
+          publicBaseUrl: stack.webhookUrl,
+          callbackSecrets: stack.config.notifications.callbackSecrets,
+          taskQueue: stack.taskQueue,
+          botAppId: stack.sim.botAppId,
+        },
+        callId,
+        { mode: { kind: 'blind', target: { identity: nobody } } },
+      );
+      const [input] = options.args;
+      const handle = await stack.client.workflow.start<typeof nativeTransfer>('nativeTransfer', {
+        ...options,
+        args: [{ ...input, timeouts: { answerEstablishedMs: 1_000, transferOutcomeMs: 2_000 } }],
+      });
+      const result = await handle.result();
+      expect(result).toMatchObject({ outcome: 'transferFailed', callerCallHungUp: true });
+      expect(result.reason).toMatch(/still established 2000 ms after the transfer/);
+      expect(transfersOf(callId)).toHaveLength(1);
+      expect(hangUpsOf(callId)).toHaveLength(1);
+    } finally {
+      stack.sim.configure({ notifications: { dropKinds: [] } });
+    }
   });
 });
 

@@ -381,7 +381,10 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
         : `transferring call ${callId}`,
     );
     transferRequested = true;
+    /** What the last read of the call found, when a wait ran out. */
+    let readState: string | undefined;
     const learnFrom = (read: CallRead) => {
+      readState = read.gone ? 'gone' : read.state;
       if (read.gone) {
         observed.ended ??= {};
         return;
@@ -441,6 +444,13 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
       const why =
         verdict.resultInfo?.message ?? `Graph ended the transfer with code ${verdict.resultInfo?.code}`;
       return failTransfer(`the transfer failed: ${why}`, verdict.resultInfo);
+    }
+    if (verdict.kind === 'pending' && readState === 'established') {
+      // Back to established although no failure was reported: the transfer did not happen, and
+      // the caller is still with the bot.
+      return failTransfer(
+        `call ${callId} is still established ${timeouts.transferOutcomeMs} ms after the transfer: Graph did not transfer it`,
+      );
     }
     if (verdict.kind === 'pending') {
       return finish('unconfirmed', {
