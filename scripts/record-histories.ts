@@ -69,6 +69,7 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
+  transferParticipantUpdate,
 } from '../src/workflows/bot-call/definitions.js';
 import type {
   BotCallInput,
@@ -423,6 +424,7 @@ async function startNotificationPacer(deps: {
 export const BOT_CALL_INVITE_ID = 'recorded-invite';
 export const BOT_CALL_TRANSFER_IN_ID = 'recorded-transfer-in';
 export const BOT_CALL_MOVE_ID = 'recorded-move';
+export const BOT_CALL_BLIND_TRANSFER_ID = 'recorded-blind-transfer-out';
 export const BOT_CALL_GUEST_LOBBY_ID = 'recorded-guest-lobby';
 export const ANSWERED_ELSEWHERE_CALL_ID = 'recorded-answered-elsewhere';
 
@@ -574,6 +576,35 @@ export async function recordBotCallInvite(
     args: [{ participants: recordedInvitees.map((identity) => ({ identity })), clientContext: id }],
   });
   expectCompleted(`the invite of ${handle.workflowId}`, invited);
+  return hangUpAndRecord(stack, handle, problemsBefore);
+}
+
+/**
+ * botCall creates a group call with two users and hands one of them on with Graph's call:
+ * transfer (`transferParticipant`: transferTarget + transferee, issue 11.1). Then it is hung up.
+ */
+export async function recordBotCallBlindTransfer(
+  stack: RecordingStack,
+  id: string = BOT_CALL_BLIND_TRANSFER_ID,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const [first, second] = recordedInvitees as [IdentitySet, IdentitySet];
+  const handle = await startRecordedBotCall(stack, id, {
+    kind: 'groupCall',
+    targets: [first, second],
+    media: { kind: 'serviceHosted' },
+  });
+  await untilRecordedPhase(stack, handle, 'established');
+  const transferred = await handle.executeUpdate(transferParticipantUpdate, {
+    args: [
+      { transferTarget: { identity: { phone: { id: '+14255550123' } } }, transferee: { identity: second } },
+    ],
+  });
+  if (transferred.status !== 'completed' || !transferred.transferAccepted) {
+    throw new Error(
+      `the blind transfer out of ${handle.workflowId} did not complete: ${JSON.stringify(transferred)}`,
+    );
+  }
   return hangUpAndRecord(stack, handle, problemsBefore);
 }
 
@@ -1011,6 +1042,7 @@ async function main(): Promise<void> {
       ['transfer-answered-elsewhere', () => recordAnsweredElsewhereTransfer(stack)],
       ['bot-call-invite', () => recordBotCallInvite(stack)],
       ['bot-call-transfer-in', () => recordBotCallTransferIn(stack)],
+      ['bot-call-blind-transfer', () => recordBotCallBlindTransfer(stack)],
       ['bot-call-guest-lobby', () => recordBotCallGuestLobby(stack)],
       ['transfer-leave', () => recordLeaveTransfer(stack)],
       ['transfer-failed-hang-up-caller', () => recordFailedHangUpTransfer(stack)],

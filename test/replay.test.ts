@@ -141,6 +141,10 @@ describe('the committed histories in test/histories', () => {
         update: 'inviteParticipants',
       },
       'bot-call-guest-lobby': { activities: ['createCall', 'hangUp'] },
+      'bot-call-blind-transfer': {
+        activities: ['createCall', 'transferCall', 'hangUp'],
+        update: 'transferParticipant',
+      },
     };
     for (const [name, { activities, update }] of Object.entries(expected)) {
       const history = committedHistory(name);
