@@ -206,11 +206,11 @@ describe('when the notifications never come (Temporal client start)', () => {
       const [input] = options.args;
       const handle = await stack.client.workflow.start<typeof nativeTransfer>('nativeTransfer', {
         ...options,
-        args: [{ ...input, timeouts: { transferOutcomeMs: 2_000 } }],
+        args: [{ ...input, route: 'sales-hours', timeouts: { transferOutcomeMs: 2_000 } }],
       });
       const result = await handle.result();
       // Graph no longer has the call: the transfer took it, although no notification said so.
-      expect(result).toMatchObject({ outcome: 'transferred', callId });
+      expect(result).toMatchObject({ outcome: 'transferred', callId, route: 'sales-hours' });
       expect(result.transferAccepted).toBeUndefined();
       expect(transfersOf(callId)).toHaveLength(1);
       expect(hangUpsOf(callId)).toEqual([]);

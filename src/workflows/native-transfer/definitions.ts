@@ -125,6 +125,8 @@ export interface NativeTransferResult {
   decidedBy?: 'workflow' | 'operator';
   /** The failure policy hung up the caller's call the bot answered. */
   callerCallHungUp?: boolean;
+  /** The input's `route` (the routing rule that chose this transfer), echoed for the UI. */
+  route?: string;
 }
 
 export type NativeTransferPhase =

@@ -240,6 +240,7 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
       ...(observed.transferAccepted ? { transferAccepted: true } : {}),
       ...(consultationCallId ? { consultationCallId, targetAnswered } : {}),
       ...(decision ? { decidedBy: decision.by } : {}),
+      ...(input.route ? { route: input.route } : {}),
     };
     // The failure policy: the caller is never left alone with a bot that answered and let go.
     const callerLeftBehind = outcome === 'transferFailed' || outcome === 'abandoned' || outcome === 'failed';
