@@ -56,6 +56,7 @@ import { HandoffFlow, HandoffTransferState } from '../src/temporal/search-attrib
 import { buildWebhookServer } from '../src/webhook/index.js';
 import { type RouteCallWorkflow, routeCallStart } from '../src/webhook/route-start.js';
 import { incomingCallStartOptions } from '../src/webhook/routes/incoming-calls.js';
+import { nativeTransferStartOptions } from '../src/webhook/routes/native-transfers.js';
 import {
   callbackUriFor,
   TRANSFER_WORKFLOW_TYPE,
@@ -73,6 +74,7 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
+  transferParticipantUpdate,
 } from '../src/workflows/bot-call/definitions.js';
 import type {
   BotCallInput,
@@ -85,6 +87,11 @@ import {
   type IncomingCallAction,
   incomingCallWorkflowId,
 } from '../src/workflows/incoming-call/definitions.js';
+import {
+  type NativeTransferMode,
+  type NativeTransferOutcome,
+  nativeTransferWorkflowId,
+} from '../src/workflows/native-transfer/definitions.js';
 import { ROUTE_CALL_WORKFLOW_TYPE } from '../src/workflows/route-call/definitions.js';
 import { strayCallWorkflowId } from '../src/workflows/stray-call/definitions.js';
 import { startBotReceiver } from '../test/support/bot-receiver.js';
@@ -423,6 +430,7 @@ async function startNotificationPacer(deps: {
 export const BOT_CALL_INVITE_ID = 'recorded-invite';
 export const BOT_CALL_TRANSFER_IN_ID = 'recorded-transfer-in';
 export const BOT_CALL_MOVE_ID = 'recorded-move';
+export const BOT_CALL_BLIND_TRANSFER_ID = 'recorded-blind-transfer-out';
 export const BOT_CALL_GUEST_LOBBY_ID = 'recorded-guest-lobby';
 export const ANSWERED_ELSEWHERE_CALL_ID = 'recorded-answered-elsewhere';
 
@@ -574,6 +582,35 @@ export async function recordBotCallInvite(
     args: [{ participants: recordedInvitees.map((identity) => ({ identity })), clientContext: id }],
   });
   expectCompleted(`the invite of ${handle.workflowId}`, invited);
+  return hangUpAndRecord(stack, handle, problemsBefore);
+}
+
+/**
+ * botCall creates a group call with two users and hands one of them on with Graph's call:
+ * transfer (`transferParticipant`: transferTarget + transferee, issue 11.1). Then it is hung up.
+ */
+export async function recordBotCallBlindTransfer(
+  stack: RecordingStack,
+  id: string = BOT_CALL_BLIND_TRANSFER_ID,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const [first, second] = recordedInvitees as [IdentitySet, IdentitySet];
+  const handle = await startRecordedBotCall(stack, id, {
+    kind: 'groupCall',
+    targets: [first, second],
+    media: { kind: 'serviceHosted' },
+  });
+  await untilRecordedPhase(stack, handle, 'established');
+  const transferred = await handle.executeUpdate(transferParticipantUpdate, {
+    args: [
+      { transferTarget: { identity: { phone: { id: '+14255550123' } } }, transferee: { identity: second } },
+    ],
+  });
+  if (transferred.status !== 'completed' || !transferred.transferAccepted) {
+    throw new Error(
+      `the blind transfer out of ${handle.workflowId} did not complete: ${JSON.stringify(transferred)}`,
+    );
+  }
   return hangUpAndRecord(stack, handle, problemsBefore);
 }
 
@@ -916,6 +953,51 @@ export async function recordRouteCall(stack: RecordingStack): Promise<RecordedTr
   }
 }
 
+export const BLIND_TRANSFER_CALL_ID = 'recorded-blind-transfer';
+export const CONSULTATIVE_TRANSFER_CALL_ID = 'recorded-consultative-transfer';
+export const FAILED_NATIVE_TRANSFER_CALL_ID = 'recorded-native-transfer-failed';
+/** A transfer target the simulator is set never to answer: the recorded failed transfer. */
+const NEVER_ANSWERS = { user: { id: 'c3a0d1e2-5b6f-4a7c-8d9e-0f1a2b3c4d5e', displayName: 'Nobody' } };
+
+/**
+ * A native transfer (issue 11.1-2), started as the API does: the incoming call answered and
+ * transferred with Graph's `call: transfer`, blind or after a consultation call.
+ */
+export async function recordNativeTransfer(
+  stack: RecordingStack,
+  callId: string,
+  mode: NativeTransferMode,
+  expected: NativeTransferOutcome,
+): Promise<RecordedTransfer> {
+  const problemsBefore = stack.pacingProblems.length;
+  const receiver = await startBotReceiver();
+  try {
+    stack.simulator.declineInvitees([NEVER_ANSWERS.user.id]);
+    await stack.simulator.placeIncomingCall({ botUrl: receiver.callbackUrl(), callId });
+    await stack.simulator.whenIdle();
+    const handle = await stack.client.workflow.start(
+      'nativeTransfer',
+      nativeTransferStartOptions(
+        {
+          publicBaseUrl: stack.publicBaseUrl,
+          callbackSecrets: stack.callbackSecrets,
+          taskQueue: stack.taskQueue,
+          botAppId: stack.simulator.botAppId,
+        },
+        callId,
+        { mode },
+      ),
+    );
+    const outcome = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
+    if (outcome === 'timedOut' || 'error' in outcome || outcome.value.outcome !== expected) {
+      throw new Error(`native transfer of call ${callId} was not ${expected}: ${JSON.stringify(outcome)}`);
+    }
+    return await finishRecording(stack, nativeTransferWorkflowId(callId), problemsBefore);
+  } finally {
+    await receiver.stop();
+  }
+}
+
 /**
  * `botLegAfterTransfer: stay` (started as the API does, for a call answered elsewhere, so that the
  * policy is the request's): the transfer continues as new into a `groupCallOwner`, which hangs up
@@ -1047,6 +1129,7 @@ async function main(): Promise<void> {
       ['transfer-answered-elsewhere', () => recordAnsweredElsewhereTransfer(stack)],
       ['bot-call-invite', () => recordBotCallInvite(stack)],
       ['bot-call-transfer-in', () => recordBotCallTransferIn(stack)],
+      ['bot-call-blind-transfer', () => recordBotCallBlindTransfer(stack)],
       ['bot-call-guest-lobby', () => recordBotCallGuestLobby(stack)],
       ['transfer-leave', () => recordLeaveTransfer(stack)],
       ['transfer-failed-hang-up-caller', () => recordFailedHangUpTransfer(stack)],
@@ -1068,6 +1151,42 @@ async function main(): Promise<void> {
         () => recordIncomingCall(stack, REJECTED_CALL_ID, { kind: 'reject', reason: 'busy' }),
       ],
       ['route-call-ask-fallback', () => recordRouteCall(stack)],
+      [
+        'native-transfer-blind',
+        () =>
+          recordNativeTransfer(
+            stack,
+            BLIND_TRANSFER_CALL_ID,
+            { kind: 'blind', target: { identity: { phone: { id: '+14255550123' } } } },
+            'transferred',
+          ),
+      ],
+      [
+        'native-transfer-consultative',
+        () =>
+          recordNativeTransfer(
+            stack,
+            CONSULTATIVE_TRANSFER_CALL_ID,
+            {
+              kind: 'consultative',
+              target: {
+                identity: { user: { id: 'b7d7d5f5-0a4c-4a5e-9a43-0e9cbd2c3f11', displayName: 'Alice' } },
+              },
+              complete: 'whenTargetAnswers',
+            },
+            'transferred',
+          ),
+      ],
+      [
+        'native-transfer-failed',
+        () =>
+          recordNativeTransfer(
+            stack,
+            FAILED_NATIVE_TRANSFER_CALL_ID,
+            { kind: 'blind', target: { identity: NEVER_ANSWERS } },
+            'transferFailed',
+          ),
+      ],
     ];
     let stay: Promise<{ transfer: RecordedTransfer; owner: RecordedTransfer }> | undefined;
     const recordStay = () => {

@@ -81,10 +81,15 @@ const apiRoutes = (): Array<[string, string]> => [
   ['POST', `/api/bot-calls/call-${randomUUID()}/invitations`],
   ['POST', `/api/bot-calls/call-${randomUUID()}/transfers`],
   ['POST', `/api/bot-calls/call-${randomUUID()}/moves`],
+  ['POST', `/api/bot-calls/call-${randomUUID()}/blind-transfers`],
   ['POST', `/api/bot-calls/call-${randomUUID()}/hang-up`],
   ['POST', `/api/incoming-calls/${randomUUID()}/redirect`],
   ['POST', `/api/incoming-calls/${randomUUID()}/reject`],
   ['GET', `/api/incoming-calls/${randomUUID()}`],
+  ['POST', `/api/incoming-calls/${randomUUID()}/transfer`],
+  ['GET', `/api/incoming-calls/${randomUUID()}/transfer`],
+  ['POST', `/api/incoming-calls/${randomUUID()}/transfer/complete`],
+  ['POST', `/api/incoming-calls/${randomUUID()}/transfer/abandon`],
   ['GET', '/openapi.json'],
 ];
 

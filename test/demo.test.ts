@@ -32,6 +32,8 @@ const SCENARIOS = [
   'pstn-call',
   'redirect',
   'reject',
+  'blind-transfer',
+  'consultative-transfer',
 ];
 
 let temporal: TestTemporal;
@@ -125,6 +127,14 @@ describe('npm run demo', () => {
     expect(byName.get('reject')).toMatchObject({
       outcome: 'rejected',
       workflowId: expect.stringMatching(/^incoming-/),
+    });
+    expect(byName.get('blind-transfer')).toMatchObject({
+      outcome: 'transferred',
+      workflowId: expect.stringMatching(/^native-transfer-/),
+    });
+    expect(byName.get('consultative-transfer')).toMatchObject({
+      outcome: 'transferred',
+      consultationCallId: expect.any(String),
     });
     expect(byName.get('guest-lobby')).toMatchObject({ admittedFromLobby: true });
     expect(byName.get('answered-elsewhere')).toMatchObject({

@@ -57,6 +57,7 @@ const reorderedFirstActivity: Record<string, string> = {
   groupCallOwner: 'getCall',
   incomingCall: 'getCall',
   routeCall: 'getCall',
+  nativeTransfer: 'transferCall',
 };
 // Read while collecting tests: a file that is not a history fails the whole file, naming it.
 const committed = readHistoryDir(historiesDir);
@@ -144,6 +145,10 @@ describe('the committed histories in test/histories', () => {
         update: 'inviteParticipants',
       },
       'bot-call-guest-lobby': { activities: ['createCall', 'hangUp'] },
+      'bot-call-blind-transfer': {
+        activities: ['createCall', 'transferCall', 'hangUp'],
+        update: 'transferParticipant',
+      },
     };
     for (const [name, { activities, update }] of Object.entries(expected)) {
       const history = committedHistory(name);
@@ -202,6 +207,21 @@ describe('the committed histories in test/histories', () => {
       'incoming-call-reject': {
         type: 'incomingCall',
         activities: ['rejectCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'native-transfer-blind': {
+        type: 'nativeTransfer',
+        activities: ['answerCall', 'transferCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'native-transfer-consultative': {
+        type: 'nativeTransfer',
+        activities: ['answerCall', 'createCall', 'transferCall'],
+        last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      },
+      'native-transfer-failed': {
+        type: 'nativeTransfer',
+        activities: ['answerCall', 'transferCall', 'hangUp'],
         last: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       },
     };
@@ -272,7 +292,7 @@ describe('npm run replay arguments', () => {
       },
     );
     expect(DEFAULT_REPLAY_QUERY).toBe(
-      "WorkflowType IN ('botCall', 'groupCallOwner', 'incomingCall', 'routeCall', 'strayCall', 'transferCall')",
+      "WorkflowType IN ('botCall', 'groupCallOwner', 'incomingCall', 'nativeTransfer', 'routeCall', 'strayCall', 'transferCall')",
     );
     const parsed = parseReplayArgs(
       ['--address', '127.0.0.1:7999', '--workflow-id', 'a', '--workflow-id', 'b'],

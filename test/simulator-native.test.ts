@@ -142,6 +142,77 @@ describe('call: transfer', () => {
   });
 });
 
+describe('call: transfer with replacesCallId (consultative) and a target that rings forever', () => {
+  const consultationRequest = (callbackUri: string, target = alice) => ({
+    '@odata.type': '#microsoft.graph.call',
+    callbackUri,
+    source: {
+      '@odata.type': '#microsoft.graph.participantInfo',
+      identity: { application: { id: sim.botAppId } },
+    },
+    targets: [{ '@odata.type': '#microsoft.graph.invitationParticipantInfo', identity: target }],
+    requestedModalities: ['audio' as const],
+    mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' as const },
+  });
+
+  it('ends the transferred call and the consultation call it replaces, both Transferred', async () => {
+    const { url, path } = callback();
+    const { callId } = sim.placeAnsweredCall({ callbackUri: url });
+    const created = await graph.createCall(consultationRequest(url));
+    const consultation = { id: created.id as string };
+    await waitUntil('the consultation call established', async () =>
+      sim.getCall(consultation.id)?.state === 'established' ? true : undefined,
+    );
+    await graph.transferCall(callId, {
+      transferTarget: { identity: alice, replacesCallId: consultation.id },
+    });
+    await sim.whenIdle();
+    expect(sim.getCall(callId)).toMatchObject({
+      state: 'terminated',
+      deleted: true,
+      terminationReason: 'Transferred',
+    });
+    expect(sim.getCall(consultation.id)).toMatchObject({
+      state: 'terminated',
+      deleted: true,
+      terminationReason: 'Transferred',
+    });
+    const labels = await labelsAt(path, 6);
+    expect(labels.filter((value) => value.startsWith('transfer'))).toEqual([
+      'transferring',
+      'transferAccepted',
+    ]);
+    expect(labels.filter((value) => value === 'deleted')).toHaveLength(2);
+  });
+
+  it('refuses a replacesCallId that names no live call of the bot (400), the call untouched', async () => {
+    const { url } = callback();
+    const { callId } = sim.placeAnsweredCall({ callbackUri: url });
+    const unknown = await refusal(
+      graph.transferCall(callId, { transferTarget: { identity: alice, replacesCallId: randomUUID() } }),
+    );
+    expect(unknown.status).toBe(400);
+    expect(unknown.message).toMatch(/replacesCallId/);
+    expect(sim.getCall(callId)?.state).toBe('established');
+  });
+
+  it('a P2P call to a party set to ring forever stays establishing until hung up', async () => {
+    const ringing = { user: { id: randomUUID(), displayName: 'Busy agent' } };
+    sim.configure({ flows: { ringingIdentityIds: [ringing.user.id] } });
+    try {
+      const { url, path } = callback();
+      const created = await graph.createCall(consultationRequest(url, ringing));
+      const call = { id: created.id as string };
+      await sim.whenIdle();
+      expect(sim.getCall(call.id)?.state).toBe('establishing');
+      await graph.hangUp(call.id);
+      expect(await labelsAt(path, 3)).toEqual(['establishing', 'terminated', 'deleted']);
+    } finally {
+      sim.configure({ flows: { ringingIdentityIds: [] } });
+    }
+  });
+});
+
 describe('call: redirect and call: reject', () => {
   it('reject: terminated and deleted on the callbackUri it names; a second answer is 409', async () => {
     const callId = randomUUID();

@@ -414,6 +414,43 @@ async function incomingCallAction(
   });
 }
 
+/**
+ * Rings the bot with an incoming call whose notification another system receives, then asks
+ * Handoff to answer and transfer it with Graph's call: transfer (issue 11.1-2), and follows
+ * GET /api/incoming-calls/:callId/transfer to the outcome.
+ */
+async function nativeTransferAction(body: unknown, step: (line: string) => void): Promise<Report> {
+  return withOtherSystem(async (botUrl) => {
+    const { callId } = (await simulator.post('/incoming-calls', { botUrl, caller })) as { callId: string };
+    step(`incoming call ${callId} from ${caller.user?.displayName}: answer and call: transfer`);
+    const path = `/api/incoming-calls/${encodeURIComponent(callId)}/transfer`;
+    const { workflowId, uiUrl } = await handoff.post(path, body, 201);
+    const result = await waitFor(`the transfer of ${callId} to finish`, async () => {
+      const view = (await handoff.get(path)) as {
+        status: string;
+        result?: { outcome: string; reason?: string; consultationCallId?: string };
+      };
+      return view.status === 'RUNNING' ? undefined : view;
+    });
+    const outcome = result.result?.outcome;
+    step(`  ${workflowId}: ${result.status}, outcome ${outcome ?? 'none'}`);
+    if (outcome !== 'transferred') {
+      throw new DemoCheckFailed(
+        `${workflowId} ended ${outcome ?? result.status}, not transferred: ${result.result?.reason ?? 'no reason given'}`,
+      );
+    }
+    const consultationCallId = result.result?.consultationCallId;
+    if (consultationCallId) step(`  consultation call ${consultationCallId} replaced by the transfer`);
+    return {
+      workflowId,
+      callId,
+      outcome,
+      ...(consultationCallId ? { consultationCallId } : {}),
+      uiUrl: uiUrl ?? null,
+    };
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The scenarios
 
@@ -431,6 +468,17 @@ const scenarios: Scenario[] = [
     name: 'reject',
     description: 'an incoming call rejected as busy without being answered (call: reject)',
     run: (step) => incomingCallAction('reject', { reason: 'busy' }, 'rejected', step),
+  },
+  {
+    name: 'blind-transfer',
+    description: 'an incoming call answered and handed to user1 with call: transfer (blind)',
+    run: (step) => nativeTransferAction({ mode: 'blind', target: { identity: user1 } }, step),
+  },
+  {
+    name: 'consultative-transfer',
+    description:
+      'an incoming call answered, user1 consulted on a second call, then call: transfer with replacesCallId',
+    run: (step) => nativeTransferAction({ mode: 'consultative', target: { identity: user1 } }, step),
   },
   {
     name: 'p2p-transfer',

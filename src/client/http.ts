@@ -7,6 +7,7 @@ import type {
   InviteRequest,
   MoveParticipantRequest,
   TransferIntoCallRequest,
+  TransferParticipantRequest,
 } from '../workflows/bot-call/types.js';
 import type {
   BotCallStatus,
@@ -14,6 +15,8 @@ import type {
   ErrorBody,
   HangUpRequested,
   IncomingCallStatus,
+  NativeTransferRequest,
+  NativeTransferStatus,
   OperationAnswer,
   RedirectIncomingCallRequest,
   RejectIncomingCallRequest,
@@ -122,6 +125,42 @@ export class HandoffClient {
     return this.#send('POST', '/api/routing-rules/reload');
   }
 
+  /**
+   * `POST /api/incoming-calls/:callId/transfer`: answer the call and transfer it (blind or
+   * consultative). 409 `native_transfer_exists` once a transfer of this call started.
+   */
+  transferIncomingCall(
+    callId: string,
+    request: NativeTransferRequest,
+    options: OperationOptions = {},
+  ): Promise<StartedWorkflow> {
+    return this.#send(
+      'POST',
+      `/api/incoming-calls/${encodeURIComponent(callId)}/transfer`,
+      request,
+      options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey },
+    );
+  }
+
+  /** `GET /api/incoming-calls/:callId/transfer`: phase, snapshot and result. 404 `native_transfer_not_found`. */
+  getNativeTransfer(callId: string): Promise<NativeTransferStatus> {
+    return this.#send('GET', `/api/incoming-calls/${encodeURIComponent(callId)}/transfer`);
+  }
+
+  /** `POST …/transfer/complete`: a consultative `onRequest` transfer, once the target answered. 409 when refused. */
+  completeNativeTransfer(callId: string): Promise<NativeTransferStatus['snapshot']> {
+    return this.#send('POST', `/api/incoming-calls/${encodeURIComponent(callId)}/transfer/complete`, {});
+  }
+
+  /** `POST …/transfer/abandon`: hang up the consultation call and return to the caller. 409 when refused. */
+  abandonNativeTransfer(callId: string, reason?: string): Promise<NativeTransferStatus['snapshot']> {
+    return this.#send(
+      'POST',
+      `/api/incoming-calls/${encodeURIComponent(callId)}/transfer/abandon`,
+      reason !== undefined ? { reason } : {},
+    );
+  }
+
   /** `POST /api/bot-calls`. 409 `bot_call_exists` for an id already used. */
   startBotCall(request: StartBotCallRequest): Promise<StartedWorkflow> {
     return this.#send('POST', '/api/bot-calls', request);
@@ -159,6 +198,15 @@ export class HandoffClient {
     return this.#operation(workflowId, 'moves', request, options);
   }
 
+  /** `POST /api/bot-calls/:workflowId/blind-transfers`: blind transfer of one participant out of this group call. */
+  transferParticipant(
+    workflowId: string,
+    request: TransferParticipantRequest,
+    options: OperationOptions = {},
+  ): Promise<OperationAnswer> {
+    return this.#operation(workflowId, 'blind-transfers', request, options);
+  }
+
   /** `POST /api/bot-calls/:workflowId/hang-up`. 409 once the call ended. */
   hangUp(workflowId: string): Promise<HangUpRequested> {
     return this.#send('POST', `/api/bot-calls/${encodeURIComponent(workflowId)}/hang-up`);
@@ -166,7 +214,7 @@ export class HandoffClient {
 
   #operation(
     workflowId: string,
-    route: 'invitations' | 'transfers' | 'moves',
+    route: 'invitations' | 'transfers' | 'moves' | 'blind-transfers',
     body: unknown,
     { idempotencyKey }: OperationOptions,
   ): Promise<OperationAnswer> {

@@ -5,6 +5,7 @@
  */
 import type { BotCallInput, BotCallResult } from '../workflows/bot-call/types.js';
 import type { IncomingCallInput, IncomingCallResult } from '../workflows/incoming-call/definitions.js';
+import type { NativeTransferInput, NativeTransferResult } from '../workflows/native-transfer/definitions.js';
 import type { TransferInput, TransferResult } from '../workflows/transfer/types.js';
 
 export {
@@ -17,6 +18,7 @@ export {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
+  transferParticipantUpdate,
 } from '../workflows/bot-call/definitions.js';
 export type * from '../workflows/bot-call/types.js';
 export {
@@ -31,6 +33,15 @@ export {
   incomingCallStateQuery,
   incomingCallWorkflowId,
 } from '../workflows/incoming-call/definitions.js';
+export type * from '../workflows/native-transfer/definitions.js';
+export {
+  abandonNativeTransferUpdate,
+  completeNativeTransferUpdate,
+  defaultNativeTransferTimeouts,
+  NATIVE_TRANSFER_WORKFLOW_TYPE,
+  nativeTransferStateQuery,
+  nativeTransferWorkflowId,
+} from '../workflows/native-transfer/definitions.js';
 export type * from '../workflows/route-call/definitions.js';
 export {
   ROUTE_CALL_WORKFLOW_TYPE,
@@ -61,6 +72,12 @@ export type BotCallWorkflow = (input: BotCallInput) => Promise<BotCallResult>;
 
 /** The incoming-call workflow's signature: redirect or reject without answering (issue 11.3). */
 export type IncomingCallWorkflow = (input: IncomingCallInput) => Promise<IncomingCallResult>;
+
+/**
+ * The native-transfer workflow's signature: answer an incoming call and hand it on with Graph's
+ * `call: transfer`, blind or consultative (issue 11.1-2).
+ */
+export type NativeTransferWorkflow = (input: NativeTransferInput) => Promise<NativeTransferResult>;
 
 /** The task queue Handoff's workers poll unless HANDOFF_TASK_QUEUE says otherwise. */
 export const DEFAULT_TASK_QUEUE = 'handoff';

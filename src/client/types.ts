@@ -13,6 +13,10 @@ import type {
   OperationOutcome,
 } from '../workflows/bot-call/types.js';
 import type { IncomingCallResult, IncomingCallSnapshot } from '../workflows/incoming-call/definitions.js';
+import type {
+  NativeTransferResult,
+  NativeTransferSnapshot,
+} from '../workflows/native-transfer/definitions.js';
 import type { NamedTarget, RouteAction } from '../workflows/route-call/definitions.js';
 import type {
   TransferResult,
@@ -44,6 +48,23 @@ export interface RedirectIncomingCallRequest {
 /** `POST /api/incoming-calls/:callId/reject` ("call: reject", v1.0). */
 export interface RejectIncomingCallRequest {
   reason?: RejectReason;
+}
+
+/**
+ * `POST /api/incoming-calls/:callId/transfer` ("call: transfer", v1.0): answer the call and
+ * transfer it to `target`, at once (`blind`) or after a consultation call (`consultative`).
+ */
+export interface NativeTransferRequest {
+  mode: 'blind' | 'consultative';
+  target: { identity: IdentitySet };
+  /** Consultative only: complete when the target answers (default) or on `completeNativeTransfer`. */
+  complete?: 'whenTargetAnswers' | 'onRequest';
+  /** Consultative only: how long the target may take to answer, 1000-600000 ms (default 60000). */
+  consultationTimeoutMs?: number;
+  /** Consultative to a phone number: the application instance that places the consultation call. */
+  applicationInstance?: { id: string; displayName?: string };
+  /** The caller, from the incoming call's source.identity (shown in the result). */
+  caller?: IdentitySet;
 }
 
 /** `POST /api/bot-calls`: create a call or join a meeting; `id` makes the workflow id `call-<id>`. */
@@ -83,6 +104,7 @@ export interface RunStatus<Snapshot, Result> {
 export type TransferStatus = RunStatus<TransferSnapshot, TransferResult>;
 export type BotCallStatus = RunStatus<BotCallSnapshot, BotCallResult>;
 export type IncomingCallStatus = RunStatus<IncomingCallSnapshot, IncomingCallResult>;
+export type NativeTransferStatus = RunStatus<NativeTransferSnapshot, NativeTransferResult>;
 
 /** `202` of `POST /api/transfers/:id/cancel`. */
 export interface CancelRequested {

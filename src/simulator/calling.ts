@@ -19,7 +19,7 @@ import {
 } from '../graph/index.js';
 import { checkPhoneIdentities, planCall } from './call-plans.js';
 import { GraphError } from './errors.js';
-import { declines, type FlowSettings } from './flow-settings.js';
+import { declines, type FlowSettings, ringsForever } from './flow-settings.js';
 import type { MeetingRegistry } from './meetings.js';
 import type { Notifier } from './notifier.js';
 import {
@@ -339,6 +339,28 @@ export function createCalling(deps: CallingDeps): Calling {
   }
 
   /**
+   * The consultation call a transfer's `replacesCallId` names: another established call the bot
+   * placed, with the transfer target in it (a P2P call to that target). Else a 400, as
+   * Graph refuses a transfer whose replacesCallId it cannot use.
+   */
+  function consultationCall(call: SimulatedCall, replacedId: string): SimulatedCall {
+    const replaced = store.live(replacedId);
+    if (!replaced || replaced === call) {
+      throw new GraphError(
+        400,
+        `transferTarget.replacesCallId ${replacedId} names no other live call (unknown, ended, or the call being transferred).`,
+      );
+    }
+    if (replaced.state !== 'established' || replaced.appId !== appId) {
+      throw new GraphError(
+        400,
+        `transferTarget.replacesCallId ${replacedId} must name an established call this application placed (it is ${replaced.state}).`,
+      );
+    }
+    return replaced;
+  }
+
+  /**
    * Redirect and reject are answers to an incoming call: one that was answered, redirected or
    * rejected already is not incoming any more, and Graph refuses a second answer.
    */
@@ -428,6 +450,11 @@ export function createCalling(deps: CallingDeps): Calling {
         if (neverJoins(target.identity)) {
           call.resultInfo = notAnswered([target.identity]);
           batch.push(...end(call, undefined));
+          notifier.post(batch);
+          return { call, body };
+        }
+        // Rings until the bot gives up and hangs up: the call stays establishing.
+        if (ringsForever(flows(), primaryIdentity(target.identity)?.id)) {
           notifier.post(batch);
           return { call, body };
         }
@@ -588,8 +615,21 @@ export function createCalling(deps: CallingDeps): Calling {
           throw new GraphError(400, `transferee is not a participant of call ${call.id} other than the bot.`);
         }
       }
+      // Consultative transfer: the target is already in the consultation call the bot placed;
+      // Graph hands the caller over to it and ends both of the bot's calls.
+      const replacedId = request.transferTarget.replacesCallId
+        ? callIdFrom(request.transferTarget.replacesCallId)
+        : undefined;
+      const replaced = replacedId ? consultationCall(call, replacedId) : undefined;
       transition(call, 'transferring');
       const batch = [transferStateNotification(call, 'transferring')];
+      if (replaced) {
+        transition(call, 'transferAccepted');
+        batch.push(transferStateNotification(call, 'transferAccepted'), ...end(call, 'Transferred'));
+        batch.push(...end(replaced, 'Transferred'));
+        notifier.post(batch);
+        return call;
+      }
       if (neverJoins(request.transferTarget.identity)) {
         transition(call, 'established');
         batch.push(transferFailedNotification(call, notAnswered([request.transferTarget.identity])));

@@ -28,6 +28,11 @@ export interface FlowSettings {
    * fails; called P2P, the call ends unanswered; as group call targets, they never appear.
    */
   decliningIdentityIds: string[];
+  /**
+   * Identity ids (case-insensitive) of parties that never answer and never decline: a P2P call to
+   * them stays `establishing` (ringing) until the bot hangs it up, so a flow's own timeout decides.
+   */
+  ringingIdentityIds: string[];
 }
 
 /** Every knob the simulator has: delivery and faults (settings.ts) and the call flows. */
@@ -39,6 +44,7 @@ export const defaultFlowSettings: FlowSettings = {
   rosterMode: 'full',
   lobbyAdmitAfterMs: null,
   decliningIdentityIds: [],
+  ringingIdentityIds: [],
 };
 
 export const flowSettingsPatchSchema = z.strictObject({
@@ -54,6 +60,9 @@ export const flowSettingsPatchSchema = z.strictObject({
   decliningIdentityIds: z
     .array(z.string().trim().min(1, 'decliningIdentityIds entries must be non-empty ids'))
     .optional(),
+  ringingIdentityIds: z
+    .array(z.string().trim().min(1, 'ringingIdentityIds entries must be non-empty ids'))
+    .optional(),
 });
 export type FlowSettingsPatch = z.infer<typeof flowSettingsPatchSchema>;
 
@@ -63,11 +72,12 @@ export function mergeFlowSettings(current: FlowSettings, patch: unknown): FlowSe
   if (!parsed.success) {
     throw new SimulatorConfigError(`invalid simulator flow settings:\n${z.prettifyError(parsed.error)}`);
   }
-  const { rosterMode, lobbyAdmitAfterMs, decliningIdentityIds } = parsed.data;
+  const { rosterMode, lobbyAdmitAfterMs, decliningIdentityIds, ringingIdentityIds } = parsed.data;
   return {
     rosterMode: rosterMode ?? current.rosterMode,
     lobbyAdmitAfterMs: lobbyAdmitAfterMs === undefined ? current.lobbyAdmitAfterMs : lobbyAdmitAfterMs,
     decliningIdentityIds: decliningIdentityIds ?? [...current.decliningIdentityIds],
+    ringingIdentityIds: ringingIdentityIds ?? [...current.ringingIdentityIds],
   };
 }
 
@@ -76,4 +86,11 @@ export function declines(settings: FlowSettings, identityId: string | undefined)
   if (!identityId) return false;
   const wanted = identityId.toLowerCase();
   return settings.decliningIdentityIds.some((id) => id.toLowerCase() === wanted);
+}
+
+/** Whether a party with this identity id is set to ring forever (never answer, never decline). */
+export function ringsForever(settings: FlowSettings, identityId: string | undefined): boolean {
+  if (!identityId) return false;
+  const wanted = identityId.toLowerCase();
+  return settings.ringingIdentityIds.some((id) => id.toLowerCase() === wanted);
 }

@@ -95,7 +95,7 @@ export interface SimulatorOptions {
   seed?: number;
   faults?: Partial<FaultSettings>;
   notifications?: Partial<NotificationSettings>;
-  /** How the simulated parties behave: rosterMode, lobbyAdmitAfterMs, decliningIdentityIds. */
+  /** How the simulated parties behave: rosterMode, lobbyAdmitAfterMs, decliningIdentityIds, ringingIdentityIds. */
   flows?: Partial<FlowSettings>;
   /** Meetings known besides `defaultMeetings` (1234567 + psw123, 7654321), for joinMeetingId joins. */
   meetings?: MeetingRegistration[];

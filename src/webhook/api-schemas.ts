@@ -11,8 +11,13 @@ import {
   inviteRequestSchema,
   moveParticipantRequestSchema,
   transferIntoCallRequestSchema,
+  transferParticipantRequestSchema,
 } from './call-request.js';
 import { redirectRequestSchema, rejectRequestSchema } from './incoming-call-request.js';
+import {
+  abandonNativeTransferRequestSchema,
+  nativeTransferRequestSchema,
+} from './native-transfer-request.js';
 import { transferRequestSchema } from './transfer-request.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -142,6 +147,16 @@ const incomingCallStartResponses = (what: string) => ({
 
 const healthSchema = z.object({ status: z.string() });
 
+const nativeTransferSnapshotSchema = z.object({
+  callId: z.string(),
+  mode: z.string(),
+  phase: z.string(),
+  consultationCallId: z.string().optional(),
+  targetAnswered: z.boolean(),
+  transferring: z.boolean(),
+  transferAccepted: z.boolean(),
+});
+
 export const apiRouteSchemas = {
   liveness: {
     summary: 'The process serves HTTP',
@@ -234,6 +249,15 @@ export const apiRouteSchemas = {
     body: jsonSchemaOf(moveParticipantRequestSchema),
     response: operationResponses,
   },
+  transferParticipant: {
+    summary: 'Blind-transfer one participant out of this group call (Graph call: transfer, with transferee)',
+    tags: ['bot-calls'],
+    security,
+    params: workflowIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(transferParticipantRequestSchema),
+    response: operationResponses,
+  },
   hangUp: {
     summary: 'Hang up the call',
     tags: ['bot-calls'],
@@ -263,6 +287,56 @@ export const apiRouteSchemas = {
     headers: idempotencyKeyHeader,
     body: jsonSchemaOf(rejectRequestSchema),
     response: incomingCallStartResponses('reject'),
+  },
+  startNativeTransfer: {
+    summary: "Answer an incoming call and transfer it with Graph's call: transfer (blind or consultative)",
+    tags: ['incoming-calls'],
+    security,
+    params: callIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(nativeTransferRequestSchema),
+    response: {
+      ...startResponses('transfer'),
+      409: error('This call is being or was transferred already through this API (without this key)'),
+    },
+  },
+  getNativeTransfer: {
+    summary: "A native transfer's status, live snapshot (phase, consultation call) and result",
+    tags: ['incoming-calls'],
+    security,
+    params: callIdParams,
+    response: {
+      200: json('The run', runStatusSchema),
+      404: error('This call was not transferred through this API'),
+      ...commonErrors,
+    },
+  },
+  completeNativeTransfer: {
+    summary: 'Complete a consultative transfer (complete: onRequest) once the target answered',
+    tags: ['incoming-calls'],
+    security,
+    params: callIdParams,
+    headers: idempotencyKeyHeader,
+    response: {
+      200: json('Accepted: the snapshot', nativeTransferSnapshotSchema),
+      404: error('This call was not transferred through this API'),
+      409: error('Refused in this mode or phase, or the transfer has finished'),
+      ...commonErrors,
+    },
+  },
+  abandonNativeTransfer: {
+    summary: 'Abandon a consultative transfer: hang up the consultation call and return to the caller',
+    tags: ['incoming-calls'],
+    security,
+    params: callIdParams,
+    headers: idempotencyKeyHeader,
+    body: jsonSchemaOf(abandonNativeTransferRequestSchema),
+    response: {
+      200: json('Accepted: the snapshot', nativeTransferSnapshotSchema),
+      404: error('This call was not transferred through this API'),
+      409: error('Refused in this mode or phase, or the transfer has finished'),
+      ...commonErrors,
+    },
   },
   getIncomingCall: {
     summary: 'What became of a redirected or rejected incoming call',

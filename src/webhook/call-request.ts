@@ -21,6 +21,7 @@ import type {
   InviteRequest,
   MoveParticipantRequest,
   TransferIntoCallRequest,
+  TransferParticipantRequest,
 } from '../workflows/bot-call/types.js';
 import { bareCallId } from '../workflows/call-id.js';
 import { HttpError } from './errors.js';
@@ -184,6 +185,19 @@ export const moveParticipantRequestSchema = z.strictObject({
   replacesCallId: callIdSchema,
 });
 
+/** `POST /api/bot-calls/:workflowId/transfers` ("call: transfer" out of a group call, v1.0). */
+export const transferParticipantRequestSchema = z.strictObject({
+  transferTarget: z
+    .strictObject({ identity: partySchema })
+    .describe('who Graph rings: a Teams user, an application instance, or a phone number in E.164'),
+  transferee: z
+    .strictObject({
+      identity: partySchema,
+      participantId: z.string().min(1, 'transferee.participantId must be non-empty when given').optional(),
+    })
+    .describe('the participant of this group call to transfer (required out of a group call)'),
+});
+
 export interface BotCallStartRequest {
   request: CallRequest;
   timeouts?: Partial<BotCallTimeouts>;
@@ -248,4 +262,13 @@ export function parseMoveParticipantRequest(body: unknown): MoveParticipantReque
     'invalid_move_request',
     'move request',
   ) satisfies MoveParticipantRequest;
+}
+
+export function parseTransferParticipantRequest(body: unknown): TransferParticipantRequest {
+  return parseBody(
+    transferParticipantRequestSchema,
+    body,
+    'invalid_transfer_request',
+    'transfer request',
+  ) satisfies TransferParticipantRequest;
 }

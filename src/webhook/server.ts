@@ -21,6 +21,7 @@ import { recordRequestSpans } from './request-spans.js';
 import { callsApiRoutes } from './routes/calls-api.js';
 import { healthRoutes } from './routes/health.js';
 import { incomingCallRoutes } from './routes/incoming-calls.js';
+import { nativeTransferRoutes } from './routes/native-transfers.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { routingRulesRoutes } from './routes/routing-rules.js';
 import { transferRoutes } from './routes/transfers.js';
@@ -116,6 +117,7 @@ export function buildApiServer(deps: WebhookDeps): FastifyInstance {
   app.register(callsApiRoutes, { deps, temporalCalls });
   app.register(incomingCallRoutes, { deps, temporalCalls });
   app.register(routingRulesRoutes, { deps });
+  app.register(nativeTransferRoutes, { deps, temporalCalls });
   // The document describes routes and schemas, no secret: tools may fetch it without a token.
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
   // Prometheus scrapes it on the private listener, like the document without a token: counts, no secrets.

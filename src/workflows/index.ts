@@ -7,6 +7,7 @@
 export { botCall } from './bot-call/bot-call.js';
 export { groupCallOwner } from './group-call-owner/group-call-owner.js';
 export { incomingCall } from './incoming-call/incoming-call.js';
+export { nativeTransfer } from './native-transfer/native-transfer.js';
 export { routeCall } from './route-call/route-call.js';
 export { strayCall } from './stray-call/stray-call.js';
 export { transferCall } from './transfer/transfer.js';

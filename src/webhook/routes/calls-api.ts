@@ -20,6 +20,7 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
+  transferParticipantUpdate,
 } from '../../workflows/bot-call/definitions.js';
 import type {
   BotCallInput,
@@ -35,6 +36,7 @@ import {
   parseInviteRequest,
   parseMoveParticipantRequest,
   parseTransferIntoCallRequest,
+  parseTransferParticipantRequest,
 } from '../call-request.js';
 import type { WebhookDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
@@ -354,6 +356,19 @@ export async function callsApiRoutes(
         'participant move',
         moveParticipantUpdate,
         parseMoveParticipantRequest(requireJsonBody(request)),
+      ),
+  );
+
+  app.post<{ Params: { workflowId: string } }>(
+    '/api/bot-calls/:workflowId/blind-transfers',
+    { schema: apiRouteSchemas.transferParticipant },
+    async (request, reply) =>
+      runOperation(
+        request,
+        reply,
+        'transfer',
+        transferParticipantUpdate,
+        parseTransferParticipantRequest(requireJsonBody(request)),
       ),
   );
 

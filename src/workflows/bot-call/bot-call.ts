@@ -55,6 +55,13 @@ import {
 import { callIdFromInput } from '../input-call-id.js';
 import { createOrJoinCall, describeCallRequest, describeParty } from '../join.js';
 import {
+  emptyTransferObserved,
+  isFailure,
+  observeTransfer,
+  type TransferObserved,
+  transferVerdict,
+} from '../native-transfer/observe.js';
+import {
   BOT_CALL_FAILED,
   botCallStateQuery,
   hangUpSignal,
@@ -62,6 +69,7 @@ import {
   inviteParticipantsUpdate,
   moveParticipantUpdate,
   transferIntoCallUpdate,
+  transferParticipantUpdate,
 } from './definitions.js';
 import {
   type BotCallInput,
@@ -75,12 +83,14 @@ import {
   type OperationKind,
   type OperationOutcome,
   type RosterParticipant,
+  type TransferParticipantRequest,
 } from './types.js';
 import {
   botCallInputProblems,
   inviteRequestProblems,
   moveParticipantProblems,
   transferIntoCallProblems,
+  transferParticipantProblems,
   type UpdateContext,
 } from './validation.js';
 
@@ -170,9 +180,14 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
   }
 
   const timeouts: BotCallTimeouts = { ...defaultBotCallTimeouts, ...input.timeouts };
-  const session = openCallSession(
-    input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {},
-  );
+  /** The transfer out of this call under way, if any: its call's reports are read for its outcome. */
+  let transferWatch: { callId: string; observed: TransferObserved } | undefined;
+  const session = openCallSession({
+    ...(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {}),
+    onNotification: (notification) => {
+      if (transferWatch) observeTransfer(transferWatch.observed, transferWatch.callId, notification);
+    },
+  });
   /** The call this workflow holds or is joining, as the notifications describe it. */
   const ownCall = () => {
     const callId = heldCallId ?? result.callId;
@@ -260,6 +275,18 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
         'Move one participant from another meeting of this application into this call (seed 003, example 5).',
     },
   );
+
+  setHandler(transferParticipantUpdate, (request) => transferParticipant(request), {
+    validator: (request) =>
+      refuseIf(
+        transferParticipantProblems(request, {
+          ...updateContext(),
+          transferInFlight: transferWatch !== undefined,
+        }),
+      ),
+    description:
+      "Blind transfer of one participant out of this group call with Graph's call: transfer (transferTarget + transferee).",
+  });
 
   if (resume) restoreCall(resume);
 
@@ -493,6 +520,103 @@ export async function botCall(input: BotCallInput): Promise<BotCallResult> {
       inFlight.delete(clientContext);
       result.operations.push(outcome);
       log.info('operation finished', { kind, status: outcome.status, clientContext, reason: outcome.reason });
+      refreshDetails();
+    }
+  }
+
+  /**
+   * `POST /communications/calls/{id}/transfer` with `transferTarget` and `transferee`, sent once;
+   * then the call's reports: `transferAccepted` completes it, a return to `established` with a
+   * failure resultInfo fails it. After `operationMs` without either, the call is read.
+   */
+  async function transferParticipant(request: TransferParticipantRequest): Promise<OperationOutcome> {
+    const callId = heldCallId!;
+    const clientContext = uuid4();
+    const description = `transfer ${describeParty(request.transferee.identity)} to ${describeParty(request.transferTarget.identity)}`;
+    const outcome: OperationOutcome = {
+      kind: 'transfer',
+      clientContext,
+      status: 'failed',
+      invitees: [{ identity: request.transferTarget.identity, joined: false, inLobby: false }],
+    };
+    const watch = { callId, observed: emptyTransferObserved() };
+    transferWatch = watch;
+    inFlight.set(clientContext, description);
+    refreshDetails();
+    const learnFrom = (read: {
+      gone: boolean;
+      state?: string;
+      resultInfo?: OperationOutcome['resultInfo'];
+    }) => {
+      if (read.gone) watch.observed.ended ??= {};
+      else if (read.state === 'transferAccepted') watch.observed.transferAccepted = true;
+      else if (read.state === 'established' && isFailure(read.resultInfo))
+        watch.observed.failure ??= read.resultInfo;
+    };
+    const known = () =>
+      watch.observed.transferring ||
+      watch.observed.transferAccepted ||
+      transferVerdict(watch.observed).kind !== 'pending';
+    try {
+      await sendOnce({
+        what: `${description} (call ${callId})`,
+        send: () =>
+          singleAttemptGraph.transferCall.executeWithOptions(
+            { ...singleAttemptGraphOptions, summary: description },
+            [
+              callId,
+              {
+                transferTarget: { identity: request.transferTarget.identity },
+                transferee: {
+                  identity: request.transferee.identity,
+                  ...(request.transferee.participantId
+                    ? { participantId: request.transferee.participantId }
+                    : {}),
+                },
+              },
+            ],
+          ),
+        applied: known,
+        reconcile: async () =>
+          learnFrom(
+            await retriedGraph.getCall.executeWithOptions(
+              { ...retriedGraphOptions, summary: `did the transfer take effect? read call ${callId}` },
+              [callId],
+            ),
+          ),
+      });
+      const settled = () =>
+        watch.observed.transferAccepted || transferVerdict(watch.observed).kind !== 'pending';
+      if (!(await condition(settled, timeouts.operationMs, { summary: 'wait for the transfer outcome' }))) {
+        learnFrom(
+          await retriedGraph.getCall.executeWithOptions(
+            { ...retriedGraphOptions, summary: `no transfer outcome reported: read call ${callId}` },
+            [callId],
+          ),
+        );
+      }
+      const verdict = transferVerdict(watch.observed);
+      if (verdict.kind !== 'pending' && verdict.resultInfo) outcome.resultInfo = verdict.resultInfo;
+      if (verdict.kind === 'failed') {
+        outcome.reason = `Graph reports the transfer failed: ${
+          verdict.resultInfo?.message ?? `code ${verdict.resultInfo?.code ?? 'unknown'}`
+        }`;
+      } else if (watch.observed.transferAccepted || verdict.kind === 'transferred') {
+        outcome.status = 'completed';
+        outcome.transferAccepted = watch.observed.transferAccepted;
+      } else {
+        outcome.reason = `no transfer outcome within ${timeouts.operationMs} ms (call ${callId})`;
+      }
+      return outcome;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      outcome.reason = reasonOf(error);
+      return outcome;
+    } finally {
+      transferWatch = undefined;
+      inFlight.delete(clientContext);
+      result.operations.push(outcome);
+      log.info('operation finished', { kind: 'transfer', status: outcome.status, reason: outcome.reason });
       refreshDetails();
     }
   }

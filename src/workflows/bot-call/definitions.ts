@@ -11,6 +11,7 @@ import type {
   MoveParticipantRequest,
   OperationOutcome,
   TransferIntoCallRequest,
+  TransferParticipantRequest,
 } from './types.js';
 
 /** The workflow type the worker registers (src/workflows/index.ts). */
@@ -38,6 +39,15 @@ export const transferIntoCallUpdate = defineUpdate<OperationOutcome, [TransferIn
 /** Move one participant from another meeting of the same application into this call (seed 003, example 5). */
 export const moveParticipantUpdate = defineUpdate<OperationOutcome, [MoveParticipantRequest]>(
   'moveParticipant',
+);
+
+/**
+ * Blind transfer of one participant out of this group call with Graph's `call: transfer`
+ * (`transferTarget` + `transferee`, issue 11.1). Completed once Graph reports `transferAccepted`;
+ * failed when the call comes back to `established` with a failure resultInfo.
+ */
+export const transferParticipantUpdate = defineUpdate<OperationOutcome, [TransferParticipantRequest]>(
+  'transferParticipant',
 );
 
 /** Hang up the call (DELETE); the workflow then ends with outcome `ended`. */

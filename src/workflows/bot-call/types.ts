@@ -152,7 +152,16 @@ export interface MoveParticipantRequest {
   replacesCallId: string;
 }
 
-export type OperationKind = 'invite' | 'transferIntoCall' | 'moveParticipant';
+/**
+ * Blind transfer of one participant out of this group call ("call: transfer", v1.0): Graph rings
+ * `transferTarget` and moves `transferee` (the participant, by identity and/or participant id) to it.
+ */
+export interface TransferParticipantRequest {
+  transferTarget: { identity: IdentitySet };
+  transferee: { identity: IdentitySet; participantId?: string };
+}
+
+export type OperationKind = 'invite' | 'transferIntoCall' | 'moveParticipant' | 'transfer';
 
 /** What the roster said of one invitee when the update finished. */
 export interface InviteeOutcome {
@@ -177,6 +186,8 @@ export interface OperationOutcome {
   /** Why it failed, in words an operator can act on. */
   reason?: string;
   invitees: InviteeOutcome[];
+  /** transfer only: Graph reported `transferAccepted` (the target took the transferee). */
+  transferAccepted?: boolean;
   /** transferIntoCall only: Graph reports the replaced call gone (read after the operation). */
   replacedCallEnded?: boolean;
 }

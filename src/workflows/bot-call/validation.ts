@@ -355,3 +355,50 @@ export function moveParticipantProblems(request: unknown, context: UpdateContext
   problems.push(...callIdProblems(request.replacesCallId, 'replacesCallId', context));
   return problems;
 }
+
+/** What is wrong with a transferParticipant update ("call: transfer" out of a group call, v1.0). */
+export function transferParticipantProblems(
+  request: unknown,
+  context: UpdateContext & { transferInFlight: boolean },
+): string[] {
+  if (context.requestKind === 'p2p' || context.requestKind === 'pstn') {
+    return [
+      `cannot transfer a participant out of this call: it is a ${context.requestKind === 'p2p' ? 'peer-to-peer' : 'PSTN'} call; transferee applies to group calls (a P2P call is handed on whole: POST /api/incoming-calls/:callId/transfer)`,
+    ];
+  }
+  const notReady = callNotReadyProblem(context, 'transfer a participant');
+  if (notReady) return [notReady];
+  if (context.transferInFlight) {
+    return [
+      'a transfer out of this call is still running: one at a time (Graph reports transferring per call)',
+    ];
+  }
+  if (!isObject(request)) {
+    return [
+      `the transfer must be { "transferTarget": { "identity": {...} }, "transferee": { "identity": {...}, "participantId"? } }, got ${describe(request)}`,
+    ];
+  }
+  const problems: string[] = [];
+  if (!isObject(request.transferTarget)) {
+    problems.push(`transferTarget must be { "identity": {...} }, got ${describe(request.transferTarget)}`);
+  } else {
+    problems.push(...identityProblems(request.transferTarget.identity, 'transferTarget.identity'));
+  }
+  if (!isObject(request.transferee)) {
+    problems.push(
+      `transferee must name the participant to transfer, { "identity": {...}, "participantId"? } (required out of a group call), got ${describe(request.transferee)}`,
+    );
+  } else {
+    problems.push(...identityProblems(request.transferee.identity, 'transferee.identity'));
+    const participantId = request.transferee.participantId;
+    if (participantId !== undefined && !isNonEmptyString(participantId)) {
+      problems.push(
+        `transferee.participantId must be a non-empty string when given, got ${describe(participantId)}`,
+      );
+    }
+  }
+  for (const key of Object.keys(request)) {
+    if (key !== 'transferTarget' && key !== 'transferee') problems.push(`unknown field ${key}`);
+  }
+  return problems;
+}

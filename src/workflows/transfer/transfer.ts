@@ -25,6 +25,7 @@ import {
   HandoffFlow,
   HandoffTransferState,
 } from '../../temporal/search-attributes.js';
+import { answerIncomingCall, readCallInto } from '../answer.js';
 import { type CallSession, CallStepFailed, openCallSession } from '../call-session.js';
 import {
   type CallsState,
@@ -33,11 +34,10 @@ import {
   findOperation,
   hasEnded,
   hasReached,
-  recordCallRead,
   recordOperation,
 } from '../call-state.js';
 import { transferStateQuery } from '../definitions.js';
-import { answerRequest, transferIntoCallRequestFor } from '../graph-bodies.js';
+import { transferIntoCallRequestFor } from '../graph-bodies.js';
 import {
   reasonOf,
   retriedGraph,
@@ -429,33 +429,19 @@ async function leaveGroupCall(session: CallSession, groupCallId: string): Promis
   }
 }
 
-/** Answers the P2P call unless someone (or an earlier attempt) already did. */
+/** Answers the P2P call unless someone (or an earlier attempt) already did (answer.ts). */
 async function answerOriginalCall(input: TransferInput, session: CallSession): Promise<void> {
-  const answered = () => hasReached(session.call(input.p2pCallId), 'establishing');
-  if (answered()) return;
-  await sendOnce({
-    what: `answer P2P call ${input.p2pCallId}`,
-    send: () =>
-      singleAttemptGraph.answerCall.executeWithOptions(
-        { ...singleAttemptGraphOptions, summary: `answer P2P call ${input.p2pCallId}` },
-        [input.p2pCallId, answerRequest(input)],
-      ),
-    applied: answered,
-    reconcile: () => readOriginalCall(input, session, 'did the answer take effect?'),
+  await answerIncomingCall(session, {
+    callId: input.p2pCallId,
+    callbackUri: input.callbackUri,
+    ...(input.acceptedModalities ? { acceptedModalities: input.acceptedModalities } : {}),
+    ...(input.preFetchMedia ? { preFetchMedia: input.preFetchMedia } : {}),
   });
-  session.hold(input.p2pCallId);
 }
 
-/**
- * Reads the original call from Graph into the session's state (GET; 404 = gone): whether an
- * answer or invite whose outcome is unknown took effect, when its notifications are late.
- */
+/** Reads the original call from Graph into the session's state (answer.ts). */
 async function readOriginalCall(input: TransferInput, session: CallSession, why: string): Promise<void> {
-  const read = await retriedGraph.getCall.executeWithOptions(
-    { ...retriedGraphOptions, summary: `read P2P call ${input.p2pCallId} (${why})` },
-    [input.p2pCallId],
-  );
-  recordCallRead(session.calls, input.p2pCallId, read);
+  await readCallInto(session, input.p2pCallId, why);
 }
 
 /** Invites the caller with replacesCallId, once. Returns the invite operation's id when Graph gave one. */

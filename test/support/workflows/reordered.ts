@@ -11,6 +11,7 @@
  * - `groupCallOwner`: reads the group call where the real one hangs it up.
  * - `incomingCall`: reads the call before redirecting or rejecting it.
  * - `routeCall`: reads the call instead of asking the decision hook or starting the chosen flow.
+ * - `nativeTransfer`: transfers the call before answering it.
  */
 import { sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { HandoffFlow, HandoffTransferState } from '../../../src/temporal/search-attributes.js';
@@ -19,6 +20,7 @@ import { openCallSession } from '../../../src/workflows/call-session.js';
 import { retriedGraph } from '../../../src/workflows/graph-requests.js';
 import type { GroupCallOwnerInput } from '../../../src/workflows/group-call-owner/group-call-owner.js';
 import type { IncomingCallInput } from '../../../src/workflows/incoming-call/definitions.js';
+import type { NativeTransferInput } from '../../../src/workflows/native-transfer/definitions.js';
 import type { RouteCallInput } from '../../../src/workflows/route-call/definitions.js';
 import type { StrayCallInput } from '../../../src/workflows/stray-call/definitions.js';
 
@@ -54,4 +56,11 @@ export async function incomingCall(input: IncomingCallInput): Promise<void> {
 export async function routeCall(input: RouteCallInput): Promise<void> {
   upsertSearchAttributes([{ key: HandoffFlow, value: 'route' }]);
   await retriedGraph.getCall(input.callId);
+}
+
+export async function nativeTransfer(input: NativeTransferInput): Promise<void> {
+  openCallSession(input.keepAliveIntervalMs ? { keepAliveIntervalMs: input.keepAliveIntervalMs } : {});
+  upsertSearchAttributes([{ key: HandoffFlow, value: `${input.mode.kind}-transfer` }]);
+  upsertSearchAttributes([{ key: HandoffTransferState, value: 'transferring' }]);
+  await retriedGraph.transferCall(input.callId, { transferTarget: input.mode.target });
 }
