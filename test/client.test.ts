@@ -12,6 +12,7 @@ import {
   HandoffClient,
   HandoffUnreachableError,
   INCOMING_CALL_WORKFLOW_TYPE,
+  NATIVE_TRANSFER_WORKFLOW_TYPE,
   type OperationOutcome,
   ROUTE_CALL_WORKFLOW_TYPE,
   STRAY_CALL_WORKFLOW_TYPE,
@@ -224,6 +225,7 @@ describe('handoff/client for direct Temporal use', () => {
         STRAY_CALL_WORKFLOW_TYPE,
         INCOMING_CALL_WORKFLOW_TYPE,
         ROUTE_CALL_WORKFLOW_TYPE,
+        NATIVE_TRANSFER_WORKFLOW_TYPE,
       ].sort(),
     ).toEqual(Object.keys(workflows).sort());
     expect(TRANSFER_WORKFLOW_TYPE).toBe(API_TRANSFER_TYPE);
