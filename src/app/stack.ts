@@ -81,6 +81,7 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
         taskQueue: config.temporal.taskQueue,
         graph,
         temporalAddress,
+        tuning: config.worker,
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       });
       const running = worker.run();

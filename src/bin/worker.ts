@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     graph: graphClientFor(config, simulator, graphFetch),
     temporalAddress: address,
+    tuning: config.worker,
     ...(config.workflowBundlePath ? { workflowBundlePath: config.workflowBundlePath } : {}),
   });
   console.log(`[handoff-worker] ready: polling ${config.temporal.taskQueue} on ${address}`);

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createGraphActivities } from '../activities/index.js';
+import { DEFAULT_WORKER_TUNING, type WorkerTuning } from '../config/env.js';
 import type { GraphClient } from '../graph/index.js';
 import { checkSearchAttributes } from './search-attributes.js';
 
@@ -23,6 +24,8 @@ export interface HandoffWorkerOptions {
   identity?: string;
   /** The frontend `host:port`, for the command a missing search attribute's error names. */
   temporalAddress?: string;
+  /** Pollers, slots and sticky cache (config.worker); default DEFAULT_WORKER_TUNING. */
+  tuning?: WorkerTuning;
 }
 
 /** A worker that runs Handoff's workflows and its Graph activities. */
@@ -35,11 +38,18 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
   }
   // Before polling: without them every workflow task would fail, long after "ready" was printed.
   await checkSearchAttributes(options.connection, options.namespace, options.temporalAddress);
+  const tuning = options.tuning ?? DEFAULT_WORKER_TUNING;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createGraphActivities(options.graph),
+    maxConcurrentWorkflowTaskExecutions: tuning.workflowTaskSlots,
+    maxConcurrentActivityTaskExecutions: tuning.activityTaskSlots,
+    maxConcurrentWorkflowTaskPolls: tuning.workflowTaskPollers,
+    maxConcurrentActivityTaskPolls: tuning.activityTaskPollers,
+    nonStickyToStickyPollRatio: tuning.nonStickyPollRatio,
+    ...(tuning.stickyCacheSize !== undefined ? { maxCachedWorkflows: tuning.stickyCacheSize } : {}),
     ...(workflowBundlePath !== undefined
       ? { workflowBundle: { codePath: workflowBundlePath } }
       : { workflowsPath }),

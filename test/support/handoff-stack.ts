@@ -170,6 +170,7 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
         namespace: config.temporal.namespace,
         taskQueue,
         graph: graphClientFor(config, sim),
+        tuning: config.worker,
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       });
       const running = worker.run().catch((error: unknown) => {
