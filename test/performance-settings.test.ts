@@ -113,8 +113,10 @@ describe('the settings reach the worker and the webhook', () => {
 
   it('a worker polls and runs with the configured pollers, slots and sticky cache', async () => {
     expect(stack.worker?.options).toMatchObject({
-      maxConcurrentWorkflowTaskExecutions: 24,
-      maxConcurrentActivityTaskExecutions: 12,
+      tuner: {
+        workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 24 },
+        activityTaskSlotSupplier: { type: 'fixed-size', numSlots: 12 },
+      },
       maxCachedWorkflows: 7,
       nonStickyToStickyPollRatio: 0.5,
       workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 6 },

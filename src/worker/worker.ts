@@ -46,8 +46,9 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
     activities: createGraphActivities(options.graph),
     maxConcurrentWorkflowTaskExecutions: tuning.workflowTaskSlots,
     maxConcurrentActivityTaskExecutions: tuning.activityTaskSlots,
-    maxConcurrentWorkflowTaskPolls: tuning.workflowTaskPollers,
-    maxConcurrentActivityTaskPolls: tuning.activityTaskPollers,
+    // The SDK (1.24) ignores maxConcurrentWorkflowTaskPolls/ActivityTaskPolls: the poller behaviour rules.
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.workflowTaskPollers },
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.activityTaskPollers },
     nonStickyToStickyPollRatio: tuning.nonStickyPollRatio,
     ...(tuning.stickyCacheSize !== undefined ? { maxCachedWorkflows: tuning.stickyCacheSize } : {}),
     ...(workflowBundlePath !== undefined
