@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
 import { seedMeetingTarget } from '../../src/config/env.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { BotReceiver } from '../../test/support/bot-receiver.js';
@@ -24,6 +26,9 @@ export interface BenchContext {
   handoffWebhook: BenchWebhook;
   bare: BareWebhook;
   bareTaskQueue: string;
+  /** The bundles both workers run: row 6 replays against them. */
+  workflowBundlePath: string;
+  bareWorkflowBundlePath: string;
   sizes: RowSizes;
   log(line: string): void;
   /** Registers a clean-up step of a row, run when the bench stops. */
@@ -304,5 +309,59 @@ export async function incomingCallsRow(context: BenchContext): Promise<RowBench>
         return latencyFigures(latencies, 'answer');
       },
     },
+  };
+}
+
+/** Completed workflows each side records once per bench for row 6, replayed over and over. */
+const REPLAY_POOL = 5;
+
+/**
+ * Row 6: histories replayed per second. Each side first runs a few workflows to completion on the
+ * bench's server (seed transfers; bareTransfers) and fetches their histories; a pair then replays
+ * `replayHistories` of them (the pool, round robin) with Worker.runReplayHistories against that
+ * side's bundled workflow code, as `npm run replay` and a deployment's replay check do.
+ */
+export async function replayRow(context: BenchContext): Promise<RowBench> {
+  const { stack, sizes, client, log } = context;
+  const pool = Math.min(REPLAY_POOL, sizes.replayHistories);
+  log(`row 6: recording ${pool} seed transfers and ${pool} bare transfers to replay`);
+  const handoffHistories = await Promise.all(
+    Array.from({ length: pool }, async (_, index) => {
+      const { workflowId } = await startSeedTransfer(context, index);
+      await stack.handle(workflowId).result();
+      return stack.handle(workflowId).fetchHistory();
+    }),
+  );
+  const bareHistories = await Promise.all(
+    Array.from({ length: pool }, async () => {
+      const workflowId = `bench-replayed-${randomUUID()}`;
+      await postExpecting(
+        `${context.bare.url}/bare/transfers/${workflowId}`,
+        { notifyUrl: context.bare.notifyUrl },
+        201,
+      );
+      await client.workflow.getHandle(workflowId).result();
+      return client.workflow.getHandle(workflowId).fetchHistory();
+    }),
+  );
+  const replaySide = (histories: History[], codePath: string): Side => ({
+    async measure(warmUp) {
+      const count = warmUp ? Math.min(2, sizes.replayHistories) : sizes.replayHistories;
+      const items = Array.from({ length: count }, (_, index) => ({
+        workflowId: `replayed-${index}`,
+        history: histories[index % histories.length] as History,
+      }));
+      const started = performance.now();
+      let failed = 0;
+      for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath } }, items)) {
+        if (result.error) failed += 1;
+      }
+      if (failed > 0) throw new Error(`row 6: ${failed} of ${count} histories did not replay`);
+      return { historiesPerSecond: count / ((performance.now() - started) / 1000) };
+    },
+  });
+  return {
+    handoff: replaySide(handoffHistories, context.workflowBundlePath),
+    bare: replaySide(bareHistories, context.bareWorkflowBundlePath),
   };
 }
