@@ -9,7 +9,7 @@ import { type BenchResult, rowMetrics, tableLines } from './run.js';
 const HANDOFF_COLOUR = '#1f6feb';
 const BARE_COLOUR = '#8b949e';
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
@@ -43,7 +43,7 @@ function ratioChart(result: BenchResult): string {
       const { min, median, max } = line.ratio;
       if (!Number.isFinite(median)) return '';
       return (
-        `<text x="${labelWidth - 8}" y="${y + 4}" font-size="12" text-anchor="end">${escape(line.measure)}</text>` +
+        `<text x="${labelWidth - 8}" y="${y + 4}" font-size="12" text-anchor="end">${escapeHtml(line.measure)}</text>` +
         `<line x1="${x(min)}" y1="${y}" x2="${x(max)}" y2="${y}" stroke="${HANDOFF_COLOUR}" stroke-width="6" stroke-opacity="0.35"/>` +
         `<circle cx="${x(median)}" cy="${y}" r="5" fill="${HANDOFF_COLOUR}"><title>${figure(median)}× (${figure(min)}–${figure(max)})</title></circle>`
       );
@@ -78,13 +78,13 @@ function latencyCharts(result: BenchResult): string {
               )
               .join('');
             const label = `${measure.replace(/^\d+\.\s*/, '').slice(-34)} · ${side}`;
-            return `<text x="192" y="${y + 4}" font-size="11" text-anchor="end">${escape(label)}</text>${dots}`;
+            return `<text x="192" y="${y + 4}" font-size="11" text-anchor="end">${escapeHtml(label)}</text>${dots}`;
           }),
         )
         .join('');
       const unit = latencies[0]?.unit ?? '';
       return (
-        `<h3>${escape(rowMetrics[row.row][0]?.measure.split(',')[0] ?? row.row)}: latency per pair</h3>` +
+        `<h3>${escapeHtml(rowMetrics[row.row][0]?.measure.split(',')[0] ?? row.row)}: latency per pair</h3>` +
         `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img">` +
         `<line x1="200" y1="16" x2="${width - 40}" y2="16" stroke="#ddd"/>` +
         `<text x="200" y="12" font-size="10">0</text><text x="${width - 40}" y="12" font-size="10" text-anchor="end">${figure(top)} ${unit}</text>` +
@@ -98,20 +98,20 @@ export function benchReportHtml(result: BenchResult): string {
   const rows = tableLines(result.rows)
     .map(
       (line) =>
-        `<tr><td>${escape(line.measure)}</td><td>${figure(line.ratio.median)}× (${figure(line.ratio.min)}–${figure(line.ratio.max)})</td>` +
-        `<td>${figure(line.handoff)} ${escape(line.unit)}</td><td>${figure(line.bare)} ${escape(line.unit)}</td></tr>`,
+        `<tr><td>${escapeHtml(line.measure)}</td><td>${figure(line.ratio.median)}× (${figure(line.ratio.min)}–${figure(line.ratio.max)})</td>` +
+        `<td>${figure(line.handoff)} ${escapeHtml(line.unit)}</td><td>${figure(line.bare)} ${escapeHtml(line.unit)}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Handoff bench ${escape(result.date)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Handoff bench ${escapeHtml(result.date)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;max-width:820px}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}</style>
 </head><body>
-<h1>Handoff / bare, ${escape(result.date)}</h1>
-<p>size ${escape(result.options.size)}, ${result.options.pairs} pairs (Handoff then bare), ${result.wallSeconds.toFixed(0)} s.
+<h1>Handoff / bare, ${escapeHtml(result.date)}</h1>
+<p>size ${escapeHtml(result.options.size)}, ${result.options.pairs} pairs (Handoff then bare), ${result.wallSeconds.toFixed(0)} s.
 Ratios are Handoff / bare within each pair, then median (min–max) over the pairs (docs/performance.md).
 <span style="color:${HANDOFF_COLOUR}">●</span> Handoff <span style="color:${BARE_COLOUR}">●</span> bare</p>
-<pre>${escape(formatEnvironment('before', result.environmentBefore))}
-${escape(formatEnvironment('after ', result.environmentAfter))}</pre>
+<pre>${escapeHtml(formatEnvironment('before', result.environmentBefore))}
+${escapeHtml(formatEnvironment('after ', result.environmentAfter))}</pre>
 <table><tr><th>Measure</th><th>Handoff / bare</th><th>Handoff (median)</th><th>bare (median)</th></tr>
 ${rows}
 </table>
