@@ -113,7 +113,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     ]);
     stops.push(() => devServer.stop());
     stops.push(() => bundle.remove());
-    const stack = await startHandoffTestStack({ temporal: devServer, workflowBundlePath: bundle.path });
+    const stack = await startHandoffTestStack({
+      temporal: devServer,
+      workflowBundlePath: bundle.path,
+      env: tuningFromEnvironment(),
+    });
     stops.push(() => stack.stop());
     const receiver = await startBotReceiver();
     stops.push(() => receiver.stop());
@@ -201,6 +205,21 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       }
     }
   }
+}
+
+/**
+ * The settings issue 12 added, passed through from the bench's environment, so that one setting
+ * can be measured against another (`NOTIFICATION_TOKEN_CACHE_SIZE=0 npm run bench -- --rows 1`).
+ */
+function tuningFromEnvironment(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined &&
+        entry[0] !== 'HANDOFF_WORKER_METRICS_ADDRESS' &&
+        (entry[0].startsWith('HANDOFF_WORKER_') || entry[0] === 'NOTIFICATION_TOKEN_CACHE_SIZE'),
+    ),
+  );
 }
 
 function round(figures: Figures): Figures {
