@@ -73,7 +73,7 @@ describe('bench arithmetic', () => {
 describe('bench command line', () => {
   it('defaults to every row, 3 pairs, the full size', () => {
     expect(parseBenchArgs([])).toEqual({
-      rows: ['webhook', 'transfers', 'incoming', 'replay'],
+      rows: ['webhook', 'transfers', 'incoming', 'next', 'replay'],
       pairs: 3,
       size: 'full',
       sizes: sizePresets.full,
@@ -100,8 +100,8 @@ describe('bench command line', () => {
   it.each([
     [['--pairs', '0'], /--pairs must be a whole number of 1 or more, got "0"/],
     [['--in-flight', '2.5'], /--in-flight must be a whole number/],
-    [['--rows', '9'], /--rows takes row numbers 1, 2, 3, 6 or names/],
-    [['--rows', '4'], /--rows takes row numbers 1, 2, 3, 6 or names/],
+    [['--rows', '9'], /--rows takes row numbers 1, 2, 3, 4, 6 or names/],
+    [['--rows', '5'], /--rows takes row numbers 1, 2, 3, 4, 6 or names/],
     [['--size', 'huge'], /--size must be one of tiny, quick, full/],
     [['--fast'], /Unknown option '--fast'/],
   ])('refuses %j naming the flag', (argv, message) => {

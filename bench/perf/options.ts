@@ -2,11 +2,17 @@
 import { parseArgs } from 'node:util';
 
 /** The rows of issue 12's table the bench measures, in its order. */
-export const benchRows = ['webhook', 'transfers', 'incoming', 'replay'] as const;
+export const benchRows = ['webhook', 'transfers', 'incoming', 'next', 'replay'] as const;
 export type BenchRow = (typeof benchRows)[number];
 
-/** Each row's number in the issue's table (rows 4 and 5 are not measured yet). */
-export const benchRowNumbers: Record<BenchRow, number> = { webhook: 1, transfers: 2, incoming: 3, replay: 6 };
+/** Each row's number in the issue's table (row 5 is not measured yet). */
+export const benchRowNumbers: Record<BenchRow, number> = {
+  webhook: 1,
+  transfers: 2,
+  incoming: 3,
+  next: 4,
+  replay: 6,
+};
 
 /** How much work each side of a pair does: `tiny` for the smoke test, `quick` for --quick, `full`. */
 export const benchSizes = ['tiny', 'quick', 'full'] as const;
@@ -23,6 +29,8 @@ export interface RowSizes {
   transfers: number;
   /** Row 3: incoming-call notifications posted together per side per pair. */
   incomingCalls: number;
+  /** Row 4: parked workflows sent their next notification at once. */
+  nextInFlight: number;
   /** Row 6: completed histories of each side replayed per pair. */
   replayHistories: number;
 }
@@ -34,6 +42,7 @@ export const sizePresets: Record<BenchSize, RowSizes> = {
     webhookWorkflows: 2,
     transfers: 2,
     incomingCalls: 2,
+    nextInFlight: 2,
     replayHistories: 4,
   },
   quick: {
@@ -42,6 +51,7 @@ export const sizePresets: Record<BenchSize, RowSizes> = {
     webhookWorkflows: 10,
     transfers: 15,
     incomingCalls: 20,
+    nextInFlight: 20,
     replayHistories: 60,
   },
   full: {
@@ -50,6 +60,7 @@ export const sizePresets: Record<BenchSize, RowSizes> = {
     webhookWorkflows: 50,
     transfers: 150,
     incomingCalls: 150,
+    nextInFlight: 50,
     replayHistories: 300,
   },
 };
@@ -72,12 +83,13 @@ export const usage = `npm run bench -- [options]
   --size <s>           tiny | quick | full (default full; --quick means quick)
   --pairs <n>          A/B pairs per row, Handoff then bare (default 3, --quick 3)
   --rows <list>        rows to measure, by the issue's number or name: 1|webhook,
-                       2|transfers, 3|incoming, 6|replay (default all)
+                       2|transfers, 3|incoming, 4|next, 6|replay (default all)
   --requests <n>       row 1: notification POSTs per side per pair
   --in-flight <n>      row 1: POSTs in flight at once
   --workflows <n>      row 1: parked workflows the POSTs are spread over
   --transfers <n>      row 2: transfers started at once per side per pair
   --calls <n>          row 3: incoming calls arriving together per side per pair
+  --next-in-flight <n> row 4: parked transfers sent their next notification at once
   --histories <n>      row 6: histories replayed per side per pair
   --out <file>         JSON results (default bench/results/<date>.json)
   --help`;
@@ -129,6 +141,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         transfers: { type: 'string' },
         calls: { type: 'string' },
         histories: { type: 'string' },
+        'next-in-flight': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -157,6 +170,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     ),
     transfers: positiveInt('transfers', values.transfers as string | undefined, preset.transfers),
     incomingCalls: positiveInt('calls', values.calls as string | undefined, preset.incomingCalls),
+    nextInFlight: positiveInt(
+      'next-in-flight',
+      values['next-in-flight'] as string | undefined,
+      preset.nextInFlight,
+    ),
     replayHistories: positiveInt('histories', values.histories as string | undefined, preset.replayHistories),
   };
   const pairs = positiveInt('pairs', values.pairs as string | undefined, 3);

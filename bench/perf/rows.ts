@@ -365,3 +365,137 @@ export async function replayRow(context: BenchContext): Promise<RowBench> {
     bare: replaySide(bareHistories, context.bareWorkflowBundlePath),
   };
 }
+
+/** The sim's first create-call request for a transfer's group call, after `since`. */
+function groupCallRequestAt(stack: HandoffTestStack, workflowId: string, since: number): number | undefined {
+  const request = stack.sim.requests.find(
+    (candidate) =>
+      candidate.method === 'POST' &&
+      /\/communications\/calls$/.test(candidate.path) &&
+      candidate.at.getTime() >= since - 5 &&
+      JSON.stringify(candidate.body ?? '').includes(workflowId),
+  );
+  return request?.at.getTime();
+}
+
+/**
+ * Row 4: a notification → the next Graph request, `nextInFlight` transfers at once. Handoff: that
+ * many transfers parked after their answer (its notifications dropped, the wait for `established`
+ * an hour), then each is sent a signed `established` for its P2P call through the webhook, timed
+ * to its create-call request at the simulator; then they run to their end. Bare: as many
+ * bareNextRequest workflows, each sent one notification through the bare route, timed to its
+ * request at the bare webhook.
+ */
+export async function nextRequestRow(context: BenchContext): Promise<RowBench> {
+  const { stack, sizes, client } = context;
+  const countFor = (warmUp: boolean) => (warmUp ? Math.min(2, sizes.nextInFlight) : sizes.nextInFlight);
+  return {
+    handoff: {
+      async measure(warmUp) {
+        const count = countFor(warmUp);
+        stack.sim.configure({ notifications: { dropRate: 1 } });
+        const parked: Array<{ callId: string; workflowId: string }> = [];
+        try {
+          for (let index = 0; index < count; index++) {
+            parked.push(await startSeedTransfer(context, index, { callEstablishedMs: 3_600_000 }));
+          }
+          await waitUntil(
+            'the parked transfers to answer their calls',
+            () =>
+              parked.every(({ callId }) =>
+                stack.sim.requests.some(
+                  (request) => request.method === 'POST' && request.path.endsWith(`/calls/${callId}/answer`),
+                ),
+              ) || undefined,
+            { timeoutMs: 120_000, intervalMs: 100 },
+          );
+        } finally {
+          stack.sim.configure({ notifications: { dropRate: 0 } });
+        }
+        const authorization = `Bearer ${await context.handoffWebhook.token()}`;
+        const sentAt = new Map<string, number>();
+        await Promise.all(
+          parked.map(async ({ callId, workflowId }) => {
+            const path = new URL(stackCallbackUri(stack, workflowId)).pathname;
+            sentAt.set(workflowId, Date.now());
+            await postExpecting(
+              `${context.handoffWebhook.url}${path}`,
+              callStateBody(callId, 'established'),
+              202,
+              { authorization },
+            );
+          }),
+        );
+        const latencies = await waitUntil(
+          'every parked transfer to send its create-call request',
+          () => {
+            const times = parked.map(({ workflowId }) => {
+              const at = groupCallRequestAt(stack, workflowId, sentAt.get(workflowId) ?? 0);
+              return at === undefined ? undefined : at - (sentAt.get(workflowId) ?? 0);
+            });
+            return times.every((time) => time !== undefined) ? (times as number[]) : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 50 },
+        );
+        // To their end before the other side runs; how they end is not this row's business.
+        await Promise.all(
+          parked.map(({ workflowId }) =>
+            stack
+              .handle(workflowId)
+              .result()
+              .catch(() => undefined),
+          ),
+        );
+        return latencyFigures(latencies, 'next');
+      },
+    },
+    bare: {
+      async measure(warmUp) {
+        const count = countFor(warmUp);
+        const ids = Array.from({ length: count }, () => `bench-next-${randomUUID()}`);
+        await Promise.all(
+          ids.map((workflowId) =>
+            client.workflow.start('bareNextRequest', {
+              taskQueue: context.bareTaskQueue,
+              workflowId,
+              args: [{ notifyUrl: context.bare.notifyUrl, answerUrl: context.bare.answerUrl }],
+            }),
+          ),
+        );
+        // Parked: each has run its first workflow task and waits for its notification.
+        await waitUntil(
+          'the bare workflows to park',
+          async () => {
+            const histories = await Promise.all(
+              ids.map((workflowId) => client.workflow.getHandle(workflowId).fetchHistory()),
+            );
+            return (
+              histories.every((history) =>
+                (history.events ?? []).some((event) => event.workflowTaskCompletedEventAttributes),
+              ) || undefined
+            );
+          },
+          { timeoutMs: 120_000, intervalMs: 100 },
+        );
+        const sentAt = new Map<string, number>();
+        await Promise.all(
+          ids.map(async (workflowId) => {
+            sentAt.set(workflowId, performance.now());
+            await postExpecting(
+              `${context.bare.notifyUrl}/${workflowId}`,
+              bareNotificationBody(workflowId, 1),
+              202,
+            );
+          }),
+        );
+        await Promise.all(ids.map((workflowId) => client.workflow.getHandle(workflowId).result()));
+        const latencies = ids.map((workflowId) => {
+          const at = context.bare.answeredAt.get(workflowId);
+          if (at === undefined) throw new Error(`row 4, bare: ${workflowId} finished without its request`);
+          return at - (sentAt.get(workflowId) ?? 0);
+        });
+        return latencyFigures(latencies, 'next');
+      },
+    },
+  };
+}

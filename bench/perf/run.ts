@@ -20,6 +20,7 @@ import type { BenchOptions, BenchRow } from './options.js';
 import {
   type BenchContext,
   incomingCallsRow,
+  nextRequestRow,
   type RowBench,
   replayRow,
   transfersRow,
@@ -69,6 +70,10 @@ export const rowMetrics: Record<BenchRow, Array<{ metric: string; measure: strin
     { metric: 'answerP50Ms', measure: '3. Incoming-call notification → answer at Graph, p50', unit: 'ms' },
     { metric: 'answerP99Ms', measure: '3. Incoming-call notification → answer at Graph, p99', unit: 'ms' },
   ],
+  next: [
+    { metric: 'nextP50Ms', measure: '4. Notification → next Graph request, p50', unit: 'ms' },
+    { metric: 'nextP99Ms', measure: '4. Notification → next Graph request, p99', unit: 'ms' },
+  ],
   replay: [{ metric: 'historiesPerSecond', measure: '6. Replay, histories/s', unit: '/s' }],
 };
 
@@ -76,6 +81,7 @@ const rowBuilders: Record<BenchRow, (context: BenchContext) => Promise<RowBench>
   webhook: webhookRow,
   transfers: transfersRow,
   incoming: incomingCallsRow,
+  next: nextRequestRow,
   replay: replayRow,
 };
 
