@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatEnvironment } from './perf/environment.js';
 import { BenchUsageError, parseBenchArgs, usage } from './perf/options.js';
+import { benchReportHtml } from './perf/report.js';
 import { runBench, tableLines } from './perf/run.js';
 import { formatTable } from './perf/stats.js';
 
@@ -37,6 +38,9 @@ async function main(): Promise<number> {
     join(dirname(fileURLToPath(import.meta.url)), 'results', `${result.date.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  // The same run as a page with charts, beside it (issue 13.6).
+  const report = out.replace(/(\.json)?$/, '.html');
+  writeFileSync(report, benchReportHtml(result));
   console.log(formatTable(tableLines(result.rows)));
   console.log('');
   console.log(
@@ -45,6 +49,7 @@ async function main(): Promise<number> {
   console.log(formatEnvironment('before', result.environmentBefore));
   console.log(formatEnvironment('after ', result.environmentAfter));
   console.log(`results: ${out}`);
+  console.log(`report:  ${report}`);
   return 0;
 }
 

@@ -779,6 +779,16 @@ export async function recordLeaveTransfer(stack: RecordingStack): Promise<Record
   return recordTransfer(stack, LEAVE_TRANSFER_CALL_ID, 'completed');
 }
 
+export const FEWER_UPSERTS_TRANSFER_CALL_ID = 'recorded-fewer-upserts-transfer';
+
+/**
+ * The leave transfer recorded with the `fewer-search-attribute-upserts` patch (issue 12): no upsert
+ * for `answering` (the start set it) nor for `leavingGroupCall`, and only the attributes a phase changed.
+ */
+export async function recordFewerUpsertsTransfer(stack: RecordingStack): Promise<RecordedTransfer> {
+  return recordTransfer(stack, FEWER_UPSERTS_TRANSFER_CALL_ID, 'completed');
+}
+
 /** The invite refused (403), no fallback: the group call and then the P2P call the bot answered are hung up. */
 export async function recordFailedHangUpTransfer(stack: RecordingStack): Promise<RecordedTransfer> {
   stack.simulator.injectFault({
@@ -1133,6 +1143,7 @@ async function main(): Promise<void> {
       ['bot-call-guest-lobby', () => recordBotCallGuestLobby(stack)],
       ['transfer-leave', () => recordLeaveTransfer(stack)],
       ['transfer-failed-hang-up-caller', () => recordFailedHangUpTransfer(stack)],
+      ['transfer-fewer-upserts', () => recordFewerUpsertsTransfer(stack)],
       // After transfer-leave: it reports to that finished transfer.
       ['stray-call', () => recordStrayCall(stack)],
       [

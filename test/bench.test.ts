@@ -73,7 +73,7 @@ describe('bench arithmetic', () => {
 describe('bench command line', () => {
   it('defaults to every row, 3 pairs, the full size', () => {
     expect(parseBenchArgs([])).toEqual({
-      rows: ['webhook', 'transfers', 'incoming'],
+      rows: ['webhook', 'transfers', 'incoming', 'next', 'replay'],
       pairs: 3,
       size: 'full',
       sizes: sizePresets.full,
@@ -100,7 +100,8 @@ describe('bench command line', () => {
   it.each([
     [['--pairs', '0'], /--pairs must be a whole number of 1 or more, got "0"/],
     [['--in-flight', '2.5'], /--in-flight must be a whole number/],
-    [['--rows', '9'], /--rows takes row numbers 1-3 or names/],
+    [['--rows', '9'], /--rows takes row numbers 1, 2, 3, 4, 6 or names/],
+    [['--rows', '5'], /--rows takes row numbers 1, 2, 3, 4, 6 or names/],
     [['--size', 'huge'], /--size must be one of tiny, quick, full/],
     [['--fast'], /Unknown option '--fast'/],
   ])('refuses %j naming the flag', (argv, message) => {
@@ -114,7 +115,7 @@ describe('bench command line', () => {
 });
 
 describe('npm run bench, tiny', () => {
-  it('runs row 1 as one Handoff/bare pair against its own dev server and writes the JSON results', async () => {
+  it('runs rows 1 and 6 as one Handoff/bare pair against its own dev server and writes the JSON results and the HTML report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'handoff-bench-test-'));
     try {
       const out = join(dir, 'result.json');
@@ -131,7 +132,7 @@ describe('npm run bench, tiny', () => {
             'bench/bench.ts',
             '--quick',
             '--rows',
-            '1',
+            '1,6',
             '--pairs',
             '1',
             '--size',
@@ -155,7 +156,11 @@ describe('npm run bench, tiny', () => {
       expect(stdout).toContain('1. Webhook: notification POST → signal → 202, throughput');
       expect(stdout).toMatch(/before: \d+ CPUs .*load average/);
       const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
-      expect(result.rows.map((row) => row.row)).toEqual(['webhook']);
+      expect(result.rows.map((row) => row.row)).toEqual(['webhook', 'replay']);
+      const replay = result.rows[1]?.pairs[0];
+      expect(replay?.handoff.historiesPerSecond).toBeGreaterThan(0);
+      expect(replay?.bare.historiesPerSecond).toBeGreaterThan(0);
+      expect(stdout).toContain('6. Replay, histories/s');
       const [row] = result.rows;
       expect(row?.pairs).toHaveLength(1);
       for (const side of [row!.pairs[0]!.handoff, row!.pairs[0]!.bare]) {
@@ -163,8 +168,14 @@ describe('npm run bench, tiny', () => {
         expect(side.p99Ms).toBeGreaterThanOrEqual(side.p50Ms as number);
       }
       expect(Number.isFinite(row?.ratios.throughput?.median)).toBe(true);
+      // The HTML report beside it: the table and its charts, self-contained.
+      const report = readFileSync(join(dir, 'result.html'), 'utf8');
+      expect(report).toContain('1. Webhook: notification POST → signal → 202, throughput');
+      expect(report).toContain('<svg');
+      expect(report).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+      expect(stdout).toContain(`report:  ${join(dir, 'result.html')}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 180_000);
 });

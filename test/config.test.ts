@@ -60,6 +60,7 @@ describe('loadConfig', () => {
     expect(config.notifications).toEqual({
       callbackSecrets: [tenant.HANDOFF_CALLBACK_SECRET],
       budgetMs: 3000,
+      tokenCacheSize: 1000,
     });
     // With a real tenant nothing is transferred until a target is configured.
     expect(config.defaultTarget).toBeUndefined();

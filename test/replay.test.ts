@@ -244,6 +244,33 @@ describe('the committed histories in test/histories', () => {
     expect(markers('bot-call-continued-as-new')).toBeGreaterThan(0);
   });
 
+  it('include a transfer with one search-attribute upsert per phase change that matters (issue 12, patch fewer-search-attribute-upserts)', () => {
+    // Handoff's own upserts; the SDK adds a TemporalChangeVersion upsert of its own per new patch.
+    const upserts = (name: string) =>
+      (committedHistory(name).events ?? []).filter((event) =>
+        Object.keys(
+          event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+        ).some((key) => key.startsWith('Handoff')),
+      );
+    const patches = (name: string) =>
+      (committedHistory(name).events ?? []).flatMap((event) => {
+        const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+        return data ? [Buffer.from(data).toString('utf8')] : [];
+      });
+    const lean = 'transfer-fewer-upserts';
+    expect(patches(lean).some((data) => data.includes('fewer-search-attribute-upserts'))).toBe(true);
+    expect(patches('transfer-leave').some((data) => data.includes('fewer-search-attribute-upserts'))).toBe(
+      false,
+    );
+    const started = committedHistory(lean).events?.[0]?.workflowExecutionStartedEventAttributes;
+    expect(started?.workflowType?.name).toBe('transferCall');
+    expect(scheduledActivities(committedHistory(lean))).toEqual(
+      scheduledActivities(committedHistory('transfer-leave')),
+    );
+    // answering (set at start) and leavingGroupCall are not upserted: two fewer than transfer-leave.
+    expect(upserts(lean).length).toBe(upserts('transfer-leave').length - 2);
+  });
+
   it('survive a round trip through the JSON form unchanged', () => {
     for (const { history } of committed) {
       const again = historyFromJSON(JSON.parse(historyToJSON(history as History)));

@@ -51,3 +51,16 @@ export async function bareTransfer(input: BareTransferInput): Promise<number> {
   }
   return received;
 }
+
+/**
+ * Row 4: parked until its first notification, then one "Graph request", timed at the bare
+ * webhook, as a transfer parked for `established` sends its create-call request.
+ */
+export async function bareNextRequest(input: BareTransferInput): Promise<void> {
+  let received = 0;
+  setHandler(bareNotificationsSignal, () => {
+    received += 1;
+  });
+  await condition(() => received > 0);
+  await bareGraphRequest(input.notifyUrl, 0, input.answerUrl);
+}

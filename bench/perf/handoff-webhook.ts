@@ -45,6 +45,9 @@ export async function startBenchWebhook(stack: HandoffTestStack): Promise<BenchW
     const app = buildWebhookServer({
       ...deps,
       notificationAuth: {
+        ...(deps.notificationAuth.tokenCacheSize !== undefined
+          ? { tokenCacheSize: deps.notificationAuth.tokenCacheSize }
+          : {}),
         jwksUrl: keys.jwksUrl,
         issuers: [ISSUER],
         audience: stack.sim.botAppId,

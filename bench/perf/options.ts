@@ -2,8 +2,17 @@
 import { parseArgs } from 'node:util';
 
 /** The rows of issue 12's table the bench measures, in its order. */
-export const benchRows = ['webhook', 'transfers', 'incoming'] as const;
+export const benchRows = ['webhook', 'transfers', 'incoming', 'next', 'replay'] as const;
 export type BenchRow = (typeof benchRows)[number];
+
+/** Each row's number in the issue's table (row 5 is not measured yet). */
+export const benchRowNumbers: Record<BenchRow, number> = {
+  webhook: 1,
+  transfers: 2,
+  incoming: 3,
+  next: 4,
+  replay: 6,
+};
 
 /** How much work each side of a pair does: `tiny` for the smoke test, `quick` for --quick, `full`. */
 export const benchSizes = ['tiny', 'quick', 'full'] as const;
@@ -20,16 +29,30 @@ export interface RowSizes {
   transfers: number;
   /** Row 3: incoming-call notifications posted together per side per pair. */
   incomingCalls: number;
+  /** Row 4: parked workflows sent their next notification at once. */
+  nextInFlight: number;
+  /** Row 6: completed histories of each side replayed per pair. */
+  replayHistories: number;
 }
 
 export const sizePresets: Record<BenchSize, RowSizes> = {
-  tiny: { webhookRequests: 20, webhookInFlight: 5, webhookWorkflows: 2, transfers: 2, incomingCalls: 2 },
+  tiny: {
+    webhookRequests: 20,
+    webhookInFlight: 5,
+    webhookWorkflows: 2,
+    transfers: 2,
+    incomingCalls: 2,
+    nextInFlight: 2,
+    replayHistories: 4,
+  },
   quick: {
     webhookRequests: 300,
     webhookInFlight: 50,
     webhookWorkflows: 10,
     transfers: 15,
     incomingCalls: 20,
+    nextInFlight: 20,
+    replayHistories: 60,
   },
   full: {
     webhookRequests: 2_000,
@@ -37,6 +60,8 @@ export const sizePresets: Record<BenchSize, RowSizes> = {
     webhookWorkflows: 50,
     transfers: 150,
     incomingCalls: 150,
+    nextInFlight: 50,
+    replayHistories: 300,
   },
 };
 
@@ -57,13 +82,15 @@ export const usage = `npm run bench -- [options]
   --quick              3 pairs at the quick size (under 3 minutes on 2 cores)
   --size <s>           tiny | quick | full (default full; --quick means quick)
   --pairs <n>          A/B pairs per row, Handoff then bare (default 3, --quick 3)
-  --rows <list>        rows to measure, by number or name: 1|webhook, 2|transfers,
-                       3|incoming (default all)
+  --rows <list>        rows to measure, by the issue's number or name: 1|webhook,
+                       2|transfers, 3|incoming, 4|next, 6|replay (default all)
   --requests <n>       row 1: notification POSTs per side per pair
   --in-flight <n>      row 1: POSTs in flight at once
   --workflows <n>      row 1: parked workflows the POSTs are spread over
   --transfers <n>      row 2: transfers started at once per side per pair
   --calls <n>          row 3: incoming calls arriving together per side per pair
+  --next-in-flight <n> row 4: parked transfers sent their next notification at once
+  --histories <n>      row 6: histories replayed per side per pair
   --out <file>         JSON results (default bench/results/<date>.json)
   --help`;
 
@@ -80,11 +107,13 @@ function parseRows(value: string | undefined): BenchRow[] {
   if (value === undefined) return [...benchRows];
   const rows: BenchRow[] = [];
   for (const item of value.split(',').map((part) => part.trim())) {
-    const byNumber = /^\d+$/.test(item) ? benchRows[Number(item) - 1] : undefined;
+    const byNumber = /^\d+$/.test(item)
+      ? benchRows.find((name) => benchRowNumbers[name] === Number(item))
+      : undefined;
     const row = byNumber ?? benchRows.find((name) => name === item);
     if (row === undefined) {
       throw new BenchUsageError(
-        `--rows takes row numbers 1-${benchRows.length} or names (${benchRows.join(', ')}), got "${item}"`,
+        `--rows takes row numbers ${benchRows.map((name) => benchRowNumbers[name]).join(', ')} or names (${benchRows.join(', ')}), got "${item}"`,
       );
     }
     if (!rows.includes(row)) rows.push(row);
@@ -111,6 +140,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         workflows: { type: 'string' },
         transfers: { type: 'string' },
         calls: { type: 'string' },
+        histories: { type: 'string' },
+        'next-in-flight': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -139,6 +170,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     ),
     transfers: positiveInt('transfers', values.transfers as string | undefined, preset.transfers),
     incomingCalls: positiveInt('calls', values.calls as string | undefined, preset.incomingCalls),
+    nextInFlight: positiveInt(
+      'next-in-flight',
+      values['next-in-flight'] as string | undefined,
+      preset.nextInFlight,
+    ),
+    replayHistories: positiveInt('histories', values.histories as string | undefined, preset.replayHistories),
   };
   const pairs = positiveInt('pairs', values.pairs as string | undefined, 3);
   const out = values.out as string | undefined;

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
 import { seedMeetingTarget } from '../../src/config/env.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { BotReceiver } from '../../test/support/bot-receiver.js';
@@ -24,6 +26,9 @@ export interface BenchContext {
   handoffWebhook: BenchWebhook;
   bare: BareWebhook;
   bareTaskQueue: string;
+  /** The bundles both workers run: row 6 replays against them. */
+  workflowBundlePath: string;
+  bareWorkflowBundlePath: string;
   sizes: RowSizes;
   log(line: string): void;
   /** Registers a clean-up step of a row, run when the bench stops. */
@@ -302,6 +307,194 @@ export async function incomingCallsRow(context: BenchContext): Promise<RowBench>
           return at - burstAt;
         });
         return latencyFigures(latencies, 'answer');
+      },
+    },
+  };
+}
+
+/** Completed workflows each side records once per bench for row 6, replayed over and over. */
+const REPLAY_POOL = 5;
+
+/**
+ * Row 6: histories replayed per second. Each side first runs a few workflows to completion on the
+ * bench's server (seed transfers; bareTransfers) and fetches their histories; a pair then replays
+ * `replayHistories` of them (the pool, round robin) with Worker.runReplayHistories against that
+ * side's bundled workflow code, as `npm run replay` and a deployment's replay check do.
+ */
+export async function replayRow(context: BenchContext): Promise<RowBench> {
+  const { stack, sizes, client, log } = context;
+  const pool = Math.min(REPLAY_POOL, sizes.replayHistories);
+  log(`row 6: recording ${pool} seed transfers and ${pool} bare transfers to replay`);
+  const handoffHistories = await Promise.all(
+    Array.from({ length: pool }, async (_, index) => {
+      const { workflowId } = await startSeedTransfer(context, index);
+      await stack.handle(workflowId).result();
+      return stack.handle(workflowId).fetchHistory();
+    }),
+  );
+  const bareHistories = await Promise.all(
+    Array.from({ length: pool }, async () => {
+      const workflowId = `bench-replayed-${randomUUID()}`;
+      await postExpecting(
+        `${context.bare.url}/bare/transfers/${workflowId}`,
+        { notifyUrl: context.bare.notifyUrl },
+        201,
+      );
+      await client.workflow.getHandle(workflowId).result();
+      return client.workflow.getHandle(workflowId).fetchHistory();
+    }),
+  );
+  const replaySide = (histories: History[], codePath: string): Side => ({
+    async measure(warmUp) {
+      const count = warmUp ? Math.min(2, sizes.replayHistories) : sizes.replayHistories;
+      const items = Array.from({ length: count }, (_, index) => ({
+        workflowId: `replayed-${index}`,
+        history: histories[index % histories.length] as History,
+      }));
+      const started = performance.now();
+      let failed = 0;
+      for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath } }, items)) {
+        if (result.error) failed += 1;
+      }
+      if (failed > 0) throw new Error(`row 6: ${failed} of ${count} histories did not replay`);
+      return { historiesPerSecond: count / ((performance.now() - started) / 1000) };
+    },
+  });
+  return {
+    handoff: replaySide(handoffHistories, context.workflowBundlePath),
+    bare: replaySide(bareHistories, context.bareWorkflowBundlePath),
+  };
+}
+
+/** The sim's first create-call request for a transfer's group call, after `since`. */
+function groupCallRequestAt(stack: HandoffTestStack, workflowId: string, since: number): number | undefined {
+  const request = stack.sim.requests.find(
+    (candidate) =>
+      candidate.method === 'POST' &&
+      /\/communications\/calls$/.test(candidate.path) &&
+      candidate.at.getTime() >= since - 5 &&
+      JSON.stringify(candidate.body ?? '').includes(workflowId),
+  );
+  return request?.at.getTime();
+}
+
+/**
+ * Row 4: a notification → the next Graph request, `nextInFlight` transfers at once. Handoff: that
+ * many transfers parked after their answer (its notifications dropped, the wait for `established`
+ * an hour), then each is sent a signed `established` for its P2P call through the webhook, timed
+ * to its create-call request at the simulator; then they run to their end. Bare: as many
+ * bareNextRequest workflows, each sent one notification through the bare route, timed to its
+ * request at the bare webhook.
+ */
+export async function nextRequestRow(context: BenchContext): Promise<RowBench> {
+  const { stack, sizes, client } = context;
+  const countFor = (warmUp: boolean) => (warmUp ? Math.min(2, sizes.nextInFlight) : sizes.nextInFlight);
+  return {
+    handoff: {
+      async measure(warmUp) {
+        const count = countFor(warmUp);
+        stack.sim.configure({ notifications: { dropRate: 1 } });
+        const parked: Array<{ callId: string; workflowId: string }> = [];
+        try {
+          for (let index = 0; index < count; index++) {
+            parked.push(await startSeedTransfer(context, index, { callEstablishedMs: 3_600_000 }));
+          }
+          await waitUntil(
+            'the parked transfers to answer their calls',
+            () =>
+              parked.every(({ callId }) =>
+                stack.sim.requests.some(
+                  (request) => request.method === 'POST' && request.path.endsWith(`/calls/${callId}/answer`),
+                ),
+              ) || undefined,
+            { timeoutMs: 120_000, intervalMs: 100 },
+          );
+        } finally {
+          stack.sim.configure({ notifications: { dropRate: 0 } });
+        }
+        const authorization = `Bearer ${await context.handoffWebhook.token()}`;
+        const sentAt = new Map<string, number>();
+        await Promise.all(
+          parked.map(async ({ callId, workflowId }) => {
+            const path = new URL(stackCallbackUri(stack, workflowId)).pathname;
+            sentAt.set(workflowId, Date.now());
+            await postExpecting(
+              `${context.handoffWebhook.url}${path}`,
+              callStateBody(callId, 'established'),
+              202,
+              { authorization },
+            );
+          }),
+        );
+        const latencies = await waitUntil(
+          'every parked transfer to send its create-call request',
+          () => {
+            const times = parked.map(({ workflowId }) => {
+              const at = groupCallRequestAt(stack, workflowId, sentAt.get(workflowId) ?? 0);
+              return at === undefined ? undefined : at - (sentAt.get(workflowId) ?? 0);
+            });
+            return times.every((time) => time !== undefined) ? (times as number[]) : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 50 },
+        );
+        // To their end before the other side runs; how they end is not this row's business.
+        await Promise.all(
+          parked.map(({ workflowId }) =>
+            stack
+              .handle(workflowId)
+              .result()
+              .catch(() => undefined),
+          ),
+        );
+        return latencyFigures(latencies, 'next');
+      },
+    },
+    bare: {
+      async measure(warmUp) {
+        const count = countFor(warmUp);
+        const ids = Array.from({ length: count }, () => `bench-next-${randomUUID()}`);
+        await Promise.all(
+          ids.map((workflowId) =>
+            client.workflow.start('bareNextRequest', {
+              taskQueue: context.bareTaskQueue,
+              workflowId,
+              args: [{ notifyUrl: context.bare.notifyUrl, answerUrl: context.bare.answerUrl }],
+            }),
+          ),
+        );
+        // Parked: each has run its first workflow task and waits for its notification.
+        await waitUntil(
+          'the bare workflows to park',
+          async () => {
+            const histories = await Promise.all(
+              ids.map((workflowId) => client.workflow.getHandle(workflowId).fetchHistory()),
+            );
+            return (
+              histories.every((history) =>
+                (history.events ?? []).some((event) => event.workflowTaskCompletedEventAttributes),
+              ) || undefined
+            );
+          },
+          { timeoutMs: 120_000, intervalMs: 100 },
+        );
+        const sentAt = new Map<string, number>();
+        await Promise.all(
+          ids.map(async (workflowId) => {
+            sentAt.set(workflowId, performance.now());
+            await postExpecting(
+              `${context.bare.notifyUrl}/${workflowId}`,
+              bareNotificationBody(workflowId, 1),
+              202,
+            );
+          }),
+        );
+        await Promise.all(ids.map((workflowId) => client.workflow.getHandle(workflowId).result()));
+        const latencies = ids.map((workflowId) => {
+          const at = context.bare.answeredAt.get(workflowId);
+          if (at === undefined) throw new Error(`row 4, bare: ${workflowId} finished without its request`);
+          return at - (sentAt.get(workflowId) ?? 0);
+        });
+        return latencyFigures(latencies, 'next');
       },
     },
   };

@@ -4,11 +4,11 @@
  * warm-up of both sides and then `pairs` pairs measured Handoff first, bare second.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { startBotReceiver } from '../../test/support/bot-receiver.js';
 import { buildTestWorkflowBundle, startHandoffTestStack } from '../../test/support/handoff-stack.js';
@@ -17,7 +17,15 @@ import { startBareWebhook } from './bare-webhook.js';
 import { type BenchEnvironment, currentEnvironment } from './environment.js';
 import { startBenchWebhook } from './handoff-webhook.js';
 import type { BenchOptions, BenchRow } from './options.js';
-import { type BenchContext, incomingCallsRow, type RowBench, transfersRow, webhookRow } from './rows.js';
+import {
+  type BenchContext,
+  incomingCallsRow,
+  nextRequestRow,
+  type RowBench,
+  replayRow,
+  transfersRow,
+  webhookRow,
+} from './rows.js';
 import {
   type Figures,
   type PairResult,
@@ -62,12 +70,19 @@ export const rowMetrics: Record<BenchRow, Array<{ metric: string; measure: strin
     { metric: 'answerP50Ms', measure: '3. Incoming-call notification → answer at Graph, p50', unit: 'ms' },
     { metric: 'answerP99Ms', measure: '3. Incoming-call notification → answer at Graph, p99', unit: 'ms' },
   ],
+  next: [
+    { metric: 'nextP50Ms', measure: '4. Notification → next Graph request, p50', unit: 'ms' },
+    { metric: 'nextP99Ms', measure: '4. Notification → next Graph request, p99', unit: 'ms' },
+  ],
+  replay: [{ metric: 'historiesPerSecond', measure: '6. Replay, histories/s', unit: '/s' }],
 };
 
 const rowBuilders: Record<BenchRow, (context: BenchContext) => Promise<RowBench>> = {
   webhook: webhookRow,
   transfers: transfersRow,
   incoming: incomingCallsRow,
+  next: nextRequestRow,
+  replay: replayRow,
 };
 
 const bareWorkflowsPath = fileURLToPath(new URL('./bare-workflows.ts', import.meta.url));
@@ -104,7 +119,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     ]);
     stops.push(() => devServer.stop());
     stops.push(() => bundle.remove());
-    const stack = await startHandoffTestStack({ temporal: devServer, workflowBundlePath: bundle.path });
+    const stack = await startHandoffTestStack({
+      temporal: devServer,
+      workflowBundlePath: bundle.path,
+      env: tuningFromEnvironment(),
+    });
     stops.push(() => stack.stop());
     const receiver = await startBotReceiver();
     stops.push(() => receiver.stop());
@@ -114,11 +133,18 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     const bareTaskQueue = `bench-bare-${randomUUID()}`;
     const bareConnection = await NativeConnection.connect({ address: devServer.address });
     stops.push(() => bareConnection.close());
+    // Bundled once, like Handoff's: the worker and row 6's replays run the same code.
+    const bareWorkflowBundlePath = join(dbDir, 'bare-workflows.cjs');
+    writeFileSync(
+      bareWorkflowBundlePath,
+      (await bundleWorkflowCode({ workflowsPath: bareWorkflowsPath, logger: new DefaultLogger('WARN') }))
+        .code,
+    );
     const bareWorker = await Worker.create({
       connection: bareConnection,
       namespace: devServer.namespace,
       taskQueue: bareTaskQueue,
-      workflowsPath: bareWorkflowsPath,
+      workflowBundle: { codePath: bareWorkflowBundlePath },
       activities: bareActivities,
     });
     const bareRunning = bareWorker.run();
@@ -136,6 +162,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       handoffWebhook,
       bare,
       bareTaskQueue,
+      workflowBundlePath: bundle.path,
+      bareWorkflowBundlePath,
       sizes: options.sizes,
       log,
       onStop: (step) => {
@@ -183,6 +211,21 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       }
     }
   }
+}
+
+/**
+ * The settings issue 12 added, passed through from the bench's environment, so that one setting
+ * can be measured against another (`NOTIFICATION_TOKEN_CACHE_SIZE=0 npm run bench -- --rows 1`).
+ */
+function tuningFromEnvironment(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined &&
+        entry[0] !== 'HANDOFF_WORKER_METRICS_ADDRESS' &&
+        (entry[0].startsWith('HANDOFF_WORKER_') || entry[0] === 'NOTIFICATION_TOKEN_CACHE_SIZE'),
+    ),
+  );
 }
 
 function round(figures: Figures): Figures {

@@ -88,6 +88,7 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
         graph,
         temporalAddress,
         ...(tracing ? { tracing } : {}),
+        tuning: config.worker,
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       });
       const running = worker.run();

@@ -23,11 +23,14 @@ export function webhookDepsFor(
 ): WebhookDeps {
   const { simulator } = options;
   if (!config.tenant && !simulator) throw new Error('No tenant is configured and no simulator is running');
-  const notificationAuth: NotificationAuthOptions = config.notificationAuth ?? {
-    jwksUrl: simulator!.notificationAuth.jwksUrl,
-    issuers: [simulator!.notificationAuth.issuer],
-    audience: simulator!.notificationAuth.audience,
-    allowedTenants: [simulator!.tenantId],
+  const notificationAuth: NotificationAuthOptions = {
+    ...(config.notificationAuth ?? {
+      jwksUrl: simulator!.notificationAuth.jwksUrl,
+      issuers: [simulator!.notificationAuth.issuer],
+      audience: simulator!.notificationAuth.audience,
+      allowedTenants: [simulator!.tenantId],
+    }),
+    tokenCacheSize: config.notifications.tokenCacheSize,
   };
   return {
     temporal,

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     temporalAddress: address,
     ...(metrics ? { metrics } : {}),
     ...(tracing ? { tracing } : {}),
+    tuning: config.worker,
     ...(config.workflowBundlePath ? { workflowBundlePath: config.workflowBundlePath } : {}),
   });
   console.log(`[handoff-worker] ready: polling ${config.temporal.taskQueue} on ${address}`);

@@ -17,6 +17,7 @@ import {
   stayMaxDurationMsSchema,
   transferTargetSchema,
 } from '../webhook/transfer-request.js';
+import { DEFAULT_TOKEN_CACHE_SIZE } from '../webhook/verified-token-cache.js';
 import type { TransferPolicy, TransferTarget } from '../workflows/transfer/types.js';
 
 export class ConfigError extends Error {
@@ -77,6 +78,8 @@ export interface NotificationSettings {
   callbackSecrets: string[];
   /** NOTIFICATION_BUDGET_MS: the time one notification POST may take before it is answered 503. */
   budgetMs: number;
+  /** NOTIFICATION_TOKEN_CACHE_SIZE: verified tokens remembered until their exp; 0 turns it off. */
+  tokenCacheSize: number;
 }
 
 /** OpenTelemetry tracing (docs/tracing.md): on when an OTLP endpoint is configured. */
@@ -86,6 +89,39 @@ export interface TracingSettings {
   /** OTEL_SERVICE_NAME, default `handoff`: the `service.name` every span carries. */
   serviceName: string;
 }
+
+/**
+ * How a worker polls and how much it runs at once (docs/configuration.md, "Worker"; issue 12).
+ * Every field maps to one Temporal WorkerOptions field.
+ */
+export interface WorkerTuning {
+  /** HANDOFF_WORKER_WORKFLOW_TASK_SLOTS: maxConcurrentWorkflowTaskExecutions. */
+  workflowTaskSlots: number;
+  /** HANDOFF_WORKER_ACTIVITY_TASK_SLOTS: maxConcurrentActivityTaskExecutions. */
+  activityTaskSlots: number;
+  /** HANDOFF_WORKER_WORKFLOW_TASK_POLLERS: maxConcurrentWorkflowTaskPolls (sticky + non-sticky). */
+  workflowTaskPollers: number;
+  /** HANDOFF_WORKER_ACTIVITY_TASK_POLLERS: maxConcurrentActivityTaskPolls. */
+  activityTaskPollers: number;
+  /** HANDOFF_WORKER_NON_STICKY_POLL_RATIO: nonStickyToStickyPollRatio (new workflows' first tasks). */
+  nonStickyPollRatio: number;
+  /** HANDOFF_WORKER_STICKY_CACHE_SIZE: maxCachedWorkflows; unset, the SDK sizes it from memory. */
+  stickyCacheSize?: number;
+}
+
+/**
+ * Tuned for a burst of incoming calls (issue 12, docs/performance.md, "Worker settings"): a new
+ * workflow's first task waits on the non-sticky queue, which the SDK's defaults (10 pollers, ratio
+ * 0.2) poll with 2, and 40 slots queue a burst of 150. Measured: 20 pollers split evenly and 100
+ * slots answer a burst's calls about twice as fast on 2 cores.
+ */
+export const DEFAULT_WORKER_TUNING: WorkerTuning = {
+  workflowTaskSlots: 100,
+  activityTaskSlots: 100,
+  workflowTaskPollers: 20,
+  activityTaskPollers: 10,
+  nonStickyPollRatio: 1,
+};
 
 /**
  * The callback secret of embedded mode, where no HANDOFF_CALLBACK_SECRET is set: fixed, so that
@@ -140,6 +176,8 @@ export interface HandoffConfig {
    * start. Unset: every incoming call goes to `defaultTarget`, as before.
    */
   routing?: { path: string; ruleSet: RuleSet };
+  /** Poller and slot settings of the workers this configuration starts. */
+  worker: WorkerTuning;
 }
 
 /** The meeting of the seed walkthrough (seed 000/001, step 2): the embedded default target. */
@@ -230,6 +268,18 @@ class Reader {
       return undefined;
     }
     return result.data;
+  }
+
+  /** A whole number from `min` to `max`, or `fallback` when unset. */
+  integer(name: string, fallback: number, min: number, max: number, what: string): number {
+    const value = this.text(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (${what}), got "${value}"`);
+      return fallback;
+    }
+    return parsed;
   }
 
   file(name: string): string | undefined {
@@ -400,7 +450,86 @@ function readNotificationSettings(read: Reader, tenantMode: boolean): Notificati
       `NOTIFICATION_BUDGET_MS must be an integer from 500 to 4500 (Graph waits 5000 ms for an answer), got "${budgetText}"`,
     );
   }
-  return { callbackSecrets, budgetMs };
+  const tokenCacheSize = read.integer(
+    'NOTIFICATION_TOKEN_CACHE_SIZE',
+    DEFAULT_TOKEN_CACHE_SIZE,
+    0,
+    1_000_000,
+    'verified notification tokens remembered until their exp; 0 verifies every request in full',
+  );
+  return { callbackSecrets, budgetMs, tokenCacheSize };
+}
+
+/** The worker's pollers and slots (WorkerTuning), checked against each other as the SDK does. */
+function readWorkerTuning(read: Reader): WorkerTuning {
+  const defaults = DEFAULT_WORKER_TUNING;
+  const workflowTaskSlots = read.integer(
+    'HANDOFF_WORKER_WORKFLOW_TASK_SLOTS',
+    defaults.workflowTaskSlots,
+    2,
+    10_000,
+    'workflow tasks a worker runs at once',
+  );
+  const activityTaskSlots = read.integer(
+    'HANDOFF_WORKER_ACTIVITY_TASK_SLOTS',
+    defaults.activityTaskSlots,
+    1,
+    10_000,
+    'Graph requests a worker makes at once',
+  );
+  const workflowTaskPollers = read.integer(
+    'HANDOFF_WORKER_WORKFLOW_TASK_POLLERS',
+    Math.min(defaults.workflowTaskPollers, workflowTaskSlots),
+    2,
+    1_000,
+    'workflow task polls a worker keeps open, sticky and non-sticky together',
+  );
+  if (workflowTaskPollers > workflowTaskSlots) {
+    read.problems.push(
+      `HANDOFF_WORKER_WORKFLOW_TASK_POLLERS (${workflowTaskPollers}) must not exceed HANDOFF_WORKER_WORKFLOW_TASK_SLOTS (${workflowTaskSlots})`,
+    );
+  }
+  const activityTaskPollers = read.integer(
+    'HANDOFF_WORKER_ACTIVITY_TASK_POLLERS',
+    Math.min(defaults.activityTaskPollers, activityTaskSlots),
+    1,
+    1_000,
+    'activity task polls a worker keeps open',
+  );
+  if (activityTaskPollers > activityTaskSlots) {
+    read.problems.push(
+      `HANDOFF_WORKER_ACTIVITY_TASK_POLLERS (${activityTaskPollers}) must not exceed HANDOFF_WORKER_ACTIVITY_TASK_SLOTS (${activityTaskSlots})`,
+    );
+  }
+  const ratioText = read.text('HANDOFF_WORKER_NON_STICKY_POLL_RATIO');
+  const nonStickyPollRatio = ratioText === undefined ? defaults.nonStickyPollRatio : Number(ratioText);
+  if (
+    !/^(0(\.\d+)?|1(\.0+)?)$/.test(ratioText ?? '0.2') ||
+    !(nonStickyPollRatio > 0 && nonStickyPollRatio <= 1)
+  ) {
+    read.problems.push(
+      `HANDOFF_WORKER_NON_STICKY_POLL_RATIO must be a number above 0 and at most 1 (the share of workflow task polls on the non-sticky queue, where new workflows' first tasks wait), got "${ratioText}"`,
+    );
+  }
+  const stickyText = read.text('HANDOFF_WORKER_STICKY_CACHE_SIZE');
+  const stickyCacheSize =
+    stickyText === undefined
+      ? undefined
+      : read.integer(
+          'HANDOFF_WORKER_STICKY_CACHE_SIZE',
+          0,
+          0,
+          1_000_000,
+          'workflows a worker keeps in memory',
+        );
+  return {
+    workflowTaskSlots,
+    activityTaskSlots,
+    workflowTaskPollers,
+    activityTaskPollers,
+    nonStickyPollRatio,
+    ...(stickyCacheSize !== undefined ? { stickyCacheSize } : {}),
+  };
 }
 
 /**
@@ -519,6 +648,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
   const transferPolicy = readTransferPolicy(read);
   const tracing = readTracing(read);
   const routing = readRoutingRules(read);
+  const worker = readWorkerTuning(read);
 
   const config: HandoffConfig = {
     mode: tenantMode ? 'tenant' : 'embedded',
@@ -559,6 +689,7 @@ export function loadConfig(env: Env = process.env): HandoffConfig {
     transferPolicy,
     ...(tracing ? { tracing } : {}),
     ...(routing ? { routing } : {}),
+    worker,
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

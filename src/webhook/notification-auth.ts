@@ -14,6 +14,7 @@ import {
   type NotificationKeySource,
   type NotificationKeys,
 } from './notification-keys.js';
+import { createVerifiedTokenCache, DEFAULT_TOKEN_CACHE_SIZE } from './verified-token-cache.js';
 
 /** Microsoft's OpenID configuration for calling notifications (Teams "incoming call notifications"). */
 export const CALLING_OPENID_CONFIGURATION_URL =
@@ -33,6 +34,13 @@ export interface NotificationAuthOptions extends NotificationKeySource {
    * multi-tenant bot that takes calls from every tenant. Required: no default that opens it.
    */
   allowedTenants: readonly string[] | 'any';
+  /**
+   * NOTIFICATION_TOKEN_CACHE_SIZE: how many fully verified tokens are remembered until their `exp`
+   * (verified-token-cache.ts); 0 verifies every request in full. Default 1000.
+   */
+  tokenCacheSize?: number;
+  /** The clock of the token cache's expiry checks; tests move it. Default Date.now. */
+  now?: () => number;
 }
 
 export interface VerifiedToken {
@@ -103,9 +111,21 @@ export function createNotificationVerifier(
   const clockTolerance = options.clockToleranceSeconds ?? 300;
   const allowedTenants =
     options.allowedTenants === 'any' ? 'any' : options.allowedTenants.map((tenant) => tenant.toLowerCase());
+  const cache = createVerifiedTokenCache(options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE);
+  const now = options.now ?? Date.now;
 
   return async (authorizationHeader) => {
     const token = bearerToken(authorizationHeader);
+    // Only a token that passed every check below is in the cache, keyed by the whole token.
+    const keySet = keys.generation?.() ?? 0;
+    const cached = cache.get(token, keySet, now());
+    if (cached) return cached;
+    const verified = await verifyInFull(token);
+    cache.remember(token, verified, keySet, now());
+    return verified;
+  };
+
+  async function verifyInFull(token: string): Promise<VerifiedToken> {
     let keyId: string | undefined;
     try {
       const header = decodeProtectedHeader(token);
@@ -150,7 +170,7 @@ export function createNotificationVerifier(
       expiresAt: new Date((payload.exp ?? 0) * 1000),
       claims: payload,
     };
-  };
+  }
 }
 
 function bearerToken(authorizationHeader: string | undefined): string {

@@ -33,6 +33,11 @@ export interface NotificationKeys {
   /** Whether a key set has been fetched: the webhook is not ready for notifications before. */
   loaded(): boolean;
   /**
+   * Counts the key sets fetched so far by start() and the background refresh: tokens verified
+   * against an older set are verified again (verified-token-cache.ts).
+   */
+  generation?(): number;
+  /**
    * Makes the first fetch and logs how many keys it got; on failure logs why and keeps retrying in
    * the background. Resolves after the first attempt either way: the server starts regardless.
    */
@@ -60,6 +65,8 @@ export function createNotificationKeys(source: NotificationKeySource): Notificat
   let ready: JWTVerifyGetKey | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  /** Successful fetches: the start's, every background refresh's. */
+  let generation = 0;
 
   async function fetchOnce(): Promise<{ jwksUri: string; keyCount: number }> {
     const jwksUri = source.jwksUrl ?? (await jwksUriFrom(source.openIdConfigurationUrl ?? ''));
@@ -87,6 +94,7 @@ export function createNotificationKeys(source: NotificationKeySource): Notificat
       const { jwksUri, keyCount } = await fetchOnce();
       const refresh = ready !== undefined;
       ready = remote;
+      generation++;
       log.info(
         { jwksUri, keys: keyCount, attempt },
         refresh
@@ -114,6 +122,7 @@ export function createNotificationKeys(source: NotificationKeySource): Notificat
   return {
     resolver: () => ready,
     loaded: () => ready !== undefined,
+    generation: () => generation,
     async start(log) {
       stopped = false;
       await tryFetch(log, 1);

@@ -17,6 +17,7 @@ import { installJsonBodyParser } from './json-body.js';
 import { metricsFor, recordHttpMetrics, serveMetrics, type WebhookMetrics } from './metrics.js';
 import { createNotificationVerifier } from './notification-auth.js';
 import { createNotificationKeys } from './notification-keys.js';
+import { QuietRequestLog } from './request-log.js';
 import { recordRequestSpans } from './request-spans.js';
 import { callsApiRoutes } from './routes/calls-api.js';
 import { healthRoutes } from './routes/health.js';
@@ -41,6 +42,8 @@ function baseServer(
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const app = Fastify({
     logger: deps.logger ?? true,
+    // The per-request lines at debug: per notification, info is for what happened (request-log.ts).
+    logController: new QuietRequestLog(),
     bodyLimit,
     // Graph expects an answer within 5 s; a client that trickles its request is cut off.
     requestTimeout: 10_000,

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createGraphActivities, createRoutingActivities } from '../activities/index.js';
+import { DEFAULT_WORKER_TUNING, type WorkerTuning } from '../config/env.js';
 import type { GraphClient } from '../graph/index.js';
 import { tracingActivityInterceptors } from '../tracing/temporal.js';
 import type { Tracing } from '../tracing/tracing.js';
@@ -38,6 +39,8 @@ export interface HandoffWorkerOptions {
   metrics?: WorkerMetrics;
   /** Traces activities and exports the workflows' spans (issue 13.4); off when undefined. */
   tracing?: Tracing;
+  /** Pollers, slots and sticky cache (config.worker); default DEFAULT_WORKER_TUNING. */
+  tuning?: WorkerTuning;
 }
 
 /** A worker that runs Handoff's workflows and its Graph activities. */
@@ -50,11 +53,19 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
   }
   // Before polling: without them every workflow task would fail, long after "ready" was printed.
   await checkSearchAttributes(options.connection, options.namespace, options.temporalAddress);
+  const tuning = options.tuning ?? DEFAULT_WORKER_TUNING;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: { ...createGraphActivities(options.graph), ...createRoutingActivities() },
+    maxConcurrentWorkflowTaskExecutions: tuning.workflowTaskSlots,
+    maxConcurrentActivityTaskExecutions: tuning.activityTaskSlots,
+    // The SDK (1.24) ignores maxConcurrentWorkflowTaskPolls/ActivityTaskPolls: the poller behaviour rules.
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.workflowTaskPollers },
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.activityTaskPollers },
+    nonStickyToStickyPollRatio: tuning.nonStickyPollRatio,
+    ...(tuning.stickyCacheSize !== undefined ? { maxCachedWorkflows: tuning.stickyCacheSize } : {}),
     // A prebuilt bundle carries the workflow interceptors itself (src/worker/bundle.ts).
     ...(workflowBundlePath !== undefined
       ? { workflowBundle: { codePath: workflowBundlePath } }

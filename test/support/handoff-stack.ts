@@ -188,6 +188,7 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
         graph: graphClientFor(config, sim, graphFetchFor(tracing, workerMetrics)),
         ...(tracing ? { tracing } : {}),
         ...(workerMetrics ? { metrics: workerMetrics } : {}),
+        tuning: config.worker,
         ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
       });
       const running = worker.run().catch((error: unknown) => {

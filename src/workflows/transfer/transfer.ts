@@ -7,6 +7,7 @@
  * call session); every wait is a condition on that state with a timeout, after which the
  * workflow reads the call from Graph instead of hanging (design.md, "Routing notifications").
  */
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   ApplicationFailure,
   CancellationScope,
@@ -18,6 +19,7 @@ import {
   setHandler,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import {
   HandoffCallIds,
@@ -91,6 +93,17 @@ export const BOT_LEG_POLICY_PATCH = 'bot-leg-policy';
 /** `completedUnverified` gets a phase (search attribute) of its own (issue 10.5). */
 export const UNVERIFIED_PHASE_PATCH = 'completed-unverified-phase';
 
+/**
+ * One search-attribute upsert per phase change that matters (issue 12): only the attributes that
+ * changed are upserted, none when the start already set them (`answering`: the webhook's and the
+ * API's start options carry all three), and the bot's brief `leavingGroupCall` is not upserted
+ * (the UI goes from awaitingOriginalCallEnd to completed). Before: three attributes every phase.
+ */
+export const FEWER_UPSERTS_PATCH = 'fewer-search-attribute-upserts';
+
+/** Phases too brief to be worth an upsert (a visibility write) under FEWER_UPSERTS_PATCH. */
+const UNINDEXED_PHASES: ReadonlySet<TransferPhase> = new Set(['leavingGroupCall']);
+
 /** How long the bot waits for its own leg's end after hanging it up, before reading it from Graph. */
 const BOT_LEG_ENDED_MS = 10_000;
 
@@ -138,15 +151,28 @@ export async function transferCall(given: TransferInput): Promise<TransferResult
   /** Set while a fallback attempt creates its group call: see `claimedFor`. */
   let fallbackJoining = false;
 
+  // Asked once, before the first phase: every phase of this run takes the same path.
+  const fewerUpserts = patched(FEWER_UPSERTS_PATCH);
+
   function enterPhase(next: TransferPhase, details: string): void {
     phase = next;
-    upsertSearchAttributes([
+    const attributes: SearchAttributeUpdatePair[] = [
       { key: HandoffTransferState, value: next },
       { key: HandoffCallIds, value: [result.p2pCallId, ...groupCallIds] },
       { key: HandoffFlow, value: 'p2p-to-group' },
-    ]);
+    ];
+    if (!fewerUpserts) {
+      upsertSearchAttributes(attributes);
+    } else if (!UNINDEXED_PHASES.has(next)) {
+      const current = workflowInfo().typedSearchAttributes;
+      const changed = attributes.filter(
+        (pair) => JSON.stringify(current.get(pair.key)) !== JSON.stringify(pair.value),
+      );
+      if (changed.length > 0) upsertSearchAttributes(changed);
+    }
     setCurrentDetails(`**${next}**: ${details}`);
-    log.info('transfer phase', { phase: next, details });
+    // Per phase: debug. The start (webhook) and the end (the run's result) are what info shows.
+    log.debug('transfer phase', { phase: next, details });
   }
 
   /**

@@ -5,7 +5,7 @@
  * transfer history against it must fail with a DeterminismViolationError; if it did not, the
  * replay test could not catch a reordering either. Tests only.
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   HandoffCallIds,
   HandoffFlow,
@@ -13,15 +13,19 @@ import {
 } from '../../../src/temporal/search-attributes.js';
 import { openCallSession } from '../../../src/workflows/call-session.js';
 import { singleAttemptGraph } from '../../../src/workflows/graph-requests.js';
+import { FEWER_UPSERTS_PATCH } from '../../../src/workflows/transfer/transfer.js';
 import type { TransferInput } from '../../../src/workflows/transfer/types.js';
 
 export async function transferCall(input: TransferInput): Promise<void> {
   openCallSession();
-  upsertSearchAttributes([
-    { key: HandoffTransferState, value: 'answering' },
-    { key: HandoffCallIds, value: [input.p2pCallId] },
-    { key: HandoffFlow, value: 'p2p-to-group' },
-  ]);
+  // As the real one: with the patch, the start's search attributes stand for `answering`.
+  if (!patched(FEWER_UPSERTS_PATCH)) {
+    upsertSearchAttributes([
+      { key: HandoffTransferState, value: 'answering' },
+      { key: HandoffCallIds, value: [input.p2pCallId] },
+      { key: HandoffFlow, value: 'p2p-to-group' },
+    ]);
+  }
   await singleAttemptGraph.createCall({
     '@odata.type': '#microsoft.graph.call',
     callbackUri: input.callbackUri,
