@@ -15,7 +15,9 @@
  *     bot-call-guest-lobby: botCall workflows (issue 5) driven through their updates, the lobby
  *     admission and the hangUp signal, each step taken once the workflows have settled;
  *   - route-call-ask-fallback: a routeCall whose decision hook is down, so the rule's fallback
- *     (reject) starts the call's incomingCall.
+ *     (reject) starts the call's incomingCall; route-call-withheld-caller: a transfer rule for a
+ *     caller the notification does not name, rejected instead;
+ *   - native-transfer-*: blind, consultative, failed, and unsettled (a target that rings forever).
  *
  * Notifications reach the webhook through a pacer that holds each one until its workflow has
  * no workflow task and no activity pending. Without it a notification could land before or after
@@ -90,6 +92,7 @@ import {
 import {
   type NativeTransferMode,
   type NativeTransferOutcome,
+  type NativeTransferTimeouts,
   nativeTransferWorkflowId,
 } from '../src/workflows/native-transfer/definitions.js';
 import { ROUTE_CALL_WORKFLOW_TYPE } from '../src/workflows/route-call/definitions.js';
@@ -883,23 +886,65 @@ export async function recordIncomingCall(
 }
 
 export const ROUTED_CALL_ID = 'recorded-route-ask-fallback';
+export const WITHHELD_CALLER_ROUTED_CALL_ID = 'recorded-route-withheld-caller';
+
+/** What a routeCall recording places and which rule decides it. */
+interface RouteRecording {
+  callId: string;
+  caller: IdentitySet;
+  rule: Record<string, unknown>;
+  targets?: Record<string, unknown>;
+}
+
+/** The decision hook is down (nothing listens on a free port): the `ask` rule's fallback decides. */
+async function askFallbackRecording(): Promise<RouteRecording> {
+  return {
+    callId: ROUTED_CALL_ID,
+    caller: { phone: { id: '+14255550123' } },
+    rule: {
+      name: 'ask-crm',
+      match: { callerType: ['phone'] },
+      action: {
+        kind: 'ask',
+        url: `http://127.0.0.1:${await getFreePort()}/route`,
+        timeoutMs: 2_000,
+        fallback: { kind: 'reject', reason: 'busy' },
+      },
+    },
+  };
+}
+
+/** A `transfer` rule for a caller the notification does not name: rejected instead (patch route-call-transfer-needs-caller). */
+const withheldCallerRecording: RouteRecording = {
+  callId: WITHHELD_CALLER_ROUTED_CALL_ID,
+  caller: {},
+  rule: {
+    name: 'withheld',
+    match: { callerType: ['anonymous'] },
+    action: { kind: 'transfer', target: 'meeting' },
+  },
+  targets: { meeting: { transfer: seedMeetingTarget } },
+};
 
 /**
- * A `routeCall` (issue 11.4-5) as the webhook starts it for a rule file with one `ask` rule whose
- * decision hook is down: the workflow asks (one activity attempt), takes the fallback (reject
- * busy), starts the call's `incomingCall` as an abandoned child and forwards it the incoming
- * notification. The incoming notification is caught by a bot receiver and handed to the workflow
+ * A `routeCall` (issue 11.4-5) as the webhook starts it for a rule file with one rule whose
+ * decision ends in a reject (an `ask` whose hook is down, a transfer of a withheld caller): the
+ * workflow decides, starts the call's `incomingCall` as an abandoned child and forwards it the
+ * incoming notification. The incoming notification is caught by a bot receiver and handed to the workflow
  * here, with the start, as the webhook's signalWithStart does.
  */
-export async function recordRouteCall(stack: RecordingStack): Promise<RecordedTransfer> {
+export async function recordRouteCall(
+  stack: RecordingStack,
+  recording: RouteRecording,
+): Promise<RecordedTransfer> {
   const problemsBefore = stack.pacingProblems.length;
   const receiver = await startBotReceiver();
   try {
-    const callId = ROUTED_CALL_ID;
+    const { callId } = recording;
     await stack.simulator.placeIncomingCall({
       botUrl: receiver.callbackUrl(),
       callId,
-      caller: { phone: { id: '+14255550123' } },
+      caller: recording.caller,
     });
     const [received] = await receiver.waitFor(1);
     const [incoming] = parseNotifications(received?.body) as CallNotification[];
@@ -907,19 +952,8 @@ export async function recordRouteCall(stack: RecordingStack): Promise<RecordedTr
     const ruleSet = ruleSetFrom(
       {
         version: 'recorded',
-        rules: [
-          {
-            name: 'ask-crm',
-            match: { callerType: ['phone'] },
-            action: {
-              kind: 'ask',
-              // Nothing listens there: the hook is down, the fallback decides.
-              url: `http://127.0.0.1:${await getFreePort()}/route`,
-              timeoutMs: 2_000,
-              fallback: { kind: 'reject', reason: 'busy' },
-            },
-          },
-        ],
+        ...(recording.targets ? { targets: recording.targets } : {}),
+        rules: [recording.rule],
       },
       'recorded rules',
     );
@@ -948,7 +982,7 @@ export async function recordRouteCall(stack: RecordingStack): Promise<RecordedTr
     );
     const routed = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
     if (routed === 'timedOut' || 'error' in routed || routed.value.action !== 'reject') {
-      throw new Error(`call ${callId} was not routed to its fallback: ${JSON.stringify(routed)}`);
+      throw new Error(`call ${callId} was not rejected: ${JSON.stringify(routed)}`);
     }
     const rejected = await settleWithin(
       stack.client.workflow.getHandle(incomingCallWorkflowId(callId)).result(),
@@ -966,8 +1000,11 @@ export async function recordRouteCall(stack: RecordingStack): Promise<RecordedTr
 export const BLIND_TRANSFER_CALL_ID = 'recorded-blind-transfer';
 export const CONSULTATIVE_TRANSFER_CALL_ID = 'recorded-consultative-transfer';
 export const FAILED_NATIVE_TRANSFER_CALL_ID = 'recorded-native-transfer-failed';
+export const UNSETTLED_NATIVE_TRANSFER_CALL_ID = 'recorded-native-transfer-unsettled';
 /** A transfer target the simulator is set never to answer: the recorded failed transfer. */
 const NEVER_ANSWERS = { user: { id: 'c3a0d1e2-5b6f-4a7c-8d9e-0f1a2b3c4d5e', displayName: 'Nobody' } };
+/** A transfer target that rings forever, and a Graph that never says so: the unsettled transfer. */
+const RINGS_FOREVER = { user: { id: '5e1f0a9b-7c3d-4e2a-9b8c-1d2e3f4a5b6c', displayName: 'Rings forever' } };
 
 /**
  * A native transfer (issue 11.1-2), started as the API does: the incoming call answered and
@@ -978,26 +1015,30 @@ export async function recordNativeTransfer(
   callId: string,
   mode: NativeTransferMode,
   expected: NativeTransferOutcome,
+  timeouts?: Partial<NativeTransferTimeouts>,
 ): Promise<RecordedTransfer> {
   const problemsBefore = stack.pacingProblems.length;
   const receiver = await startBotReceiver();
   try {
     stack.simulator.declineInvitees([NEVER_ANSWERS.user.id]);
+    stack.simulator.configure({ flows: { ringingIdentityIds: [RINGS_FOREVER.user.id] } });
     await stack.simulator.placeIncomingCall({ botUrl: receiver.callbackUrl(), callId });
     await stack.simulator.whenIdle();
-    const handle = await stack.client.workflow.start(
-      'nativeTransfer',
-      nativeTransferStartOptions(
-        {
-          publicBaseUrl: stack.publicBaseUrl,
-          callbackSecrets: stack.callbackSecrets,
-          taskQueue: stack.taskQueue,
-          botAppId: stack.simulator.botAppId,
-        },
-        callId,
-        { mode },
-      ),
+    const options = nativeTransferStartOptions(
+      {
+        publicBaseUrl: stack.publicBaseUrl,
+        callbackSecrets: stack.callbackSecrets,
+        taskQueue: stack.taskQueue,
+        botAppId: stack.simulator.botAppId,
+      },
+      callId,
+      { mode },
     );
+    const [input] = options.args;
+    const handle = await stack.client.workflow.start('nativeTransfer', {
+      ...options,
+      args: [timeouts ? { ...input, timeouts } : input],
+    });
     const outcome = await settleWithin(handle.result(), TRANSFER_TIMEOUT_MS);
     if (outcome === 'timedOut' || 'error' in outcome || outcome.value.outcome !== expected) {
       throw new Error(`native transfer of call ${callId} was not ${expected}: ${JSON.stringify(outcome)}`);
@@ -1161,7 +1202,8 @@ async function main(): Promise<void> {
         'incoming-call-reject',
         () => recordIncomingCall(stack, REJECTED_CALL_ID, { kind: 'reject', reason: 'busy' }),
       ],
-      ['route-call-ask-fallback', () => recordRouteCall(stack)],
+      ['route-call-ask-fallback', async () => recordRouteCall(stack, await askFallbackRecording())],
+      ['route-call-withheld-caller', () => recordRouteCall(stack, withheldCallerRecording)],
       [
         'native-transfer-blind',
         () =>
@@ -1196,6 +1238,17 @@ async function main(): Promise<void> {
             FAILED_NATIVE_TRANSFER_CALL_ID,
             { kind: 'blind', target: { identity: NEVER_ANSWERS } },
             'transferFailed',
+          ),
+      ],
+      [
+        'native-transfer-unsettled',
+        () =>
+          recordNativeTransfer(
+            stack,
+            UNSETTLED_NATIVE_TRANSFER_CALL_ID,
+            { kind: 'blind', target: { identity: RINGS_FOREVER } },
+            'unconfirmed',
+            { transferOutcomeMs: 1_000, transferSettleMs: 2_500 },
           ),
       ],
     ];

@@ -71,6 +71,11 @@ function rulesFile(hookUrl: string, downUrl: string, extraRule = ''): string {
         action: { kind: 'blindTransfer', target: 'front-desk' },
       },
       {
+        name: 'withheld',
+        match: { callerType: ['anonymous'] },
+        action: { kind: 'transfer', target: 'seed-meeting' },
+      },
+      {
         name: 'colleagues',
         match: { callerType: ['user'] },
         action: { kind: 'transfer', target: 'seed-meeting' },
@@ -262,6 +267,19 @@ describe('a rule decides', () => {
     await handle.terminate('test: nativeTransfer is not registered on this branch');
   });
 
+  it('transfer of a caller the notification does not name: rejected instead, never answered, and the decision says why', async () => {
+    const callId = await placeCall({});
+    const result = await routed(callId);
+    expect(result).toMatchObject({ rule: 'withheld', action: 'reject', route: 'withheld:reject' });
+    expect(result.why).toMatch(
+      /matched callerType; rejected instead: a transfer invites the caller by identity/,
+    );
+    expect(await routeOf(routeCallWorkflowId(callId))).toBe('withheld:reject');
+    await incomingOutcome(callId);
+    expect(graphRequests(callId, 'reject').map((request) => request.body.reason ?? 'none')).toEqual(['none']);
+    expect(graphRequests(callId, 'answer')).toEqual([]);
+  });
+
   it('no rule matches: the default action (reject)', async () => {
     const callId = await placeCall({ phone: { id: '+5511999999999' } });
     expect(await routed(callId)).toMatchObject({ rule: 'default', action: 'reject', why: 'no rule matched' });
@@ -409,7 +427,7 @@ describe('the rules API', () => {
       expect((refused as HandoffApiError).status).toBe(422);
       expect((refused as HandoffApiError).code).toBe('invalid_routing_rules');
       expect((refused as HandoffApiError).message).toMatch(
-        /rules\[8\] \("vip"\): action\.target: unknown target "nobody"/,
+        /rules\[9\] \("vip"\): action\.target: unknown target "nobody"/,
       );
       const after = await client.getRoutingRules();
       expect(after.loadedAt).toBe(before.loadedAt);

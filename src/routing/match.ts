@@ -92,7 +92,7 @@ export function ruleMatches(match: RuleMatch, facts: CallFacts, now: Date): bool
   const lower = (text: string) => text.toLowerCase();
   if (match.called && !match.called.some((id) => facts.called.some((called) => lower(called) === lower(id))))
     return false;
-  if (match.callerType && !(facts.caller.kind && match.callerType.includes(facts.caller.kind as never)))
+  if (match.callerType && !match.callerType.includes((facts.caller.kind ?? 'anonymous') as never))
     return false;
   if (match.callerTenant) {
     const tenant = facts.caller.tenantId;

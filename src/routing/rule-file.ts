@@ -50,7 +50,8 @@ const matchSchema = z.strictObject({
   /** Any of these ids among the call's `targets` (the application instance, its number, the bot). */
   called: z.array(z.string().min(1)).min(1).optional(),
   callerType: z
-    .array(z.enum(['user', 'phone', 'guest', 'application', 'applicationInstance', 'device']))
+    // `anonymous`: the notification names no caller with an id (a withheld number, say).
+    .array(z.enum(['user', 'phone', 'guest', 'application', 'applicationInstance', 'device', 'anonymous']))
     .min(1)
     .optional(),
   callerTenant: z.array(z.string().min(1)).min(1).optional(),

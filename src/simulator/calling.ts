@@ -83,7 +83,8 @@ export interface Calling {
   /**
    * POST /communications/calls/{id}/transfer: transferring, then transferAccepted and the bot's
    * leg terminated (P2P) or the transferee gone from the roster (group call); or, when the target
-   * never answers, back to established with resultInfo.
+   * declines (decliningIdentityIds), back to established with resultInfo; or, when it rings
+   * forever (ringingIdentityIds), `transferring` until the call is hung up.
    */
   transfer(callId: string, request: TransferCallRequest): SimulatedCall;
   /** DELETE /communications/calls/{id}. */
@@ -627,6 +628,12 @@ export function createCalling(deps: CallingDeps): Calling {
         transition(call, 'transferAccepted');
         batch.push(transferStateNotification(call, 'transferAccepted'), ...end(call, 'Transferred'));
         batch.push(...end(replaced, 'Transferred'));
+        notifier.post(batch);
+        return call;
+      }
+      if (ringsForever(flows(), primaryIdentity(request.transferTarget.identity)?.id)) {
+        // A target that neither answers nor declines, and a Graph that never gives up ringing it:
+        // the call stays `transferring` until someone hangs it up.
         notifier.post(batch);
         return call;
       }

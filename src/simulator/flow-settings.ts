@@ -30,7 +30,8 @@ export interface FlowSettings {
   decliningIdentityIds: string[];
   /**
    * Identity ids (case-insensitive) of parties that never answer and never decline: a P2P call to
-   * them stays `establishing` (ringing) until the bot hangs it up, so a flow's own timeout decides.
+   * them stays `establishing` (ringing) until the bot hangs it up, and a blind transfer to them stays
+   * `transferring`, so a flow's own timeout decides.
    */
   ringingIdentityIds: string[];
 }

@@ -74,6 +74,11 @@ export interface NativeTransferTimeouts {
   answerEstablishedMs: number;
   /** How long Graph may take to report how a transfer ended before the call is read from Graph. */
   transferOutcomeMs: number;
+  /**
+   * How long, after `transferOutcomeMs`, a transfer still `transferring` or `transferAccepted` is
+   * followed (the call read every `transferOutcomeMs`) before the bot hangs the call up.
+   */
+  transferSettleMs: number;
   /** Consultative: how long the target may take to answer the consultation call (mode's own value wins). */
   consultationMs: number;
   /** Consultative `onRequest`: how long an answered consultation waits for complete/abandon. */
@@ -84,6 +89,7 @@ export const defaultNativeTransferTimeouts: NativeTransferTimeouts = {
   answerEstablishedMs: 30_000,
   // Graph rings a transfer target for up to 60 s before it reports the failure.
   transferOutcomeMs: 90_000,
+  transferSettleMs: 5 * 60_000,
   consultationMs: 60_000,
   decisionMs: 10 * 60_000,
 };
@@ -96,7 +102,8 @@ export const defaultNativeTransferTimeouts: NativeTransferTimeouts = {
  *   answered, declined or hung up); the consultation call and then the caller were hung up.
  * - `callerHungUp`: the caller left before the transfer was done; the workflow's other calls were hung up.
  * - `failed`: the call could not be answered (or was not there): nothing was transferred.
- * - `unconfirmed`: the transfer was accepted but Graph said neither end nor failure in time.
+ * - `unconfirmed`: the transfer was accepted but Graph said neither end nor failure in time, nor
+ *   did reads of the call for `transferSettleMs` more: the bot hung the call up (`callerCallHungUp`).
  */
 export type NativeTransferOutcome =
   | 'transferred'

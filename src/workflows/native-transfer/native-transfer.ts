@@ -21,6 +21,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -71,6 +72,15 @@ import {
 
 /** How long Graph may take to end the consultation call after a transfer that replaced it. */
 const CONSULTATION_END_MS = 10_000;
+
+/**
+ * A transfer neither ended nor failed after `transferOutcomeMs` (still `transferring` or
+ * `transferAccepted` when read) used to end the workflow as `unconfirmed` with the bot still in
+ * the caller's call: a call with no owner. Under this patch the workflow keeps owning it, reading
+ * it every `transferOutcomeMs`, until it settles or `transferSettleMs` runs out, and then hangs it
+ * up (design.md, "Invariants": every call the bot is in has a running owner until it ends).
+ */
+export const OWN_UNSETTLED_TRANSFER_PATCH = 'native-transfer-owns-unsettled-transfer';
 
 /** The flow's name in the `HandoffFlow` search attribute. */
 const FLOW_BY_MODE = { blind: 'blind-transfer', consultative: 'consultative-transfer' } as const;
@@ -435,10 +445,17 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
     }
 
     const settled = () => transferVerdict(observed).kind !== 'pending';
+    /** Neither an outcome reported nor a read that found the call back to plain `established`. */
+    const unsettled = () => !settled() && readState !== 'established';
+    let ownedUnsettled = false;
     if (
       !(await condition(settled, timeouts.transferOutcomeMs, { summary: 'wait for the transfer outcome' }))
     ) {
       await readCall('no transfer outcome reported: read call');
+      if (unsettled() && patched(OWN_UNSETTLED_TRANSFER_PATCH)) {
+        ownedUnsettled = true;
+        await followUnsettledTransfer(unsettled, readCall);
+      }
     }
     const verdict = transferVerdict(observed);
     if (verdict.kind === 'failed') {
@@ -452,6 +469,12 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
       return failTransfer(
         `call ${callId} is still established ${timeouts.transferOutcomeMs} ms after the transfer: Graph did not transfer it`,
       );
+    }
+    if (verdict.kind === 'pending' && ownedUnsettled) {
+      const reason = `call ${callId} was still ${readState ?? 'transferring'} ${timeouts.transferSettleMs} ms after the transfer (the target never answered, and Graph never said so): hung up`;
+      const callerCallHungUp = await hangUp(callId, 'the caller (the transfer never settled)');
+      if (callerCallHungUp) await session.untilEnded(callId, "the caller's call", CONSULTATION_END_MS);
+      return finish('unconfirmed', { reason, callerCallHungUp });
     }
     if (verdict.kind === 'pending') {
       return finish('unconfirmed', {
@@ -467,6 +490,27 @@ export async function nativeTransfer(input: NativeTransferInput): Promise<Native
       ...(verdict.resultInfo ? { resultInfo: verdict.resultInfo } : {}),
       ...(verdict.terminationReason ? { terminationReason: verdict.terminationReason } : {}),
     });
+  }
+
+  /**
+   * Keeps reading the caller's call, every `transferOutcomeMs`, while the transfer is neither done
+   * nor failed, for up to `transferSettleMs` from the transfer's first deadline. A notification
+   * that comes meanwhile ends the wait at once.
+   */
+  async function followUnsettledTransfer(
+    unsettled: () => boolean,
+    readCall: (why: string) => Promise<void>,
+  ): Promise<void> {
+    const giveUpAt = Date.now() + timeouts.transferSettleMs;
+    setCurrentDetails(
+      `**${phase}**: call ${callId} is still transferring; reading it every ${timeouts.transferOutcomeMs} ms for up to ${timeouts.transferSettleMs} ms`,
+    );
+    while (unsettled() && Date.now() < giveUpAt) {
+      const waitMs = Math.max(1, Math.min(timeouts.transferOutcomeMs, giveUpAt - Date.now()));
+      if (!(await condition(() => !unsettled(), waitMs, { summary: 'wait for the transfer to settle' }))) {
+        await readCall('transfer still unsettled: read call');
+      }
+    }
   }
 
   async function failTransfer(reason: string, resultInfo?: ResultInfo): Promise<NativeTransferResult> {

@@ -19,6 +19,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -27,6 +28,8 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { RoutingActivities } from '../../activities/decision-hook.js';
+// identity.ts alone: graph/index.js also exports the Graph client (node:crypto), not for workflows.
+import { primaryIdentity } from '../../graph/identity.js';
 import {
   HandoffCallIds,
   HandoffCallOwner,
@@ -44,6 +47,14 @@ import {
   type RouteCallResult,
   routeLabel,
 } from './definitions.js';
+
+/**
+ * A `transfer` invites the caller by identity (with `replacesCallId`); a call whose notification
+ * names no caller (a withheld number) cannot be transferred that way, and answering it first would
+ * only end in hanging up on the caller. Under this patch such a call is rejected instead, and the
+ * decision says why. Other actions need no caller identity.
+ */
+export const TRANSFER_NEEDS_CALLER_PATCH = 'route-call-transfer-needs-caller';
 
 /** The hook's own deadline is enforced by the activity; this leaves room to report it. */
 const HOOK_ACTIVITY_MARGIN_MS = 1_000;
@@ -108,6 +119,10 @@ export async function routeCall(input: RouteCallInput): Promise<RouteCallResult>
     log.info('decision hook', { callId, rule: decision.rule, hook, action: action.kind });
   } else {
     action = decision.action;
+  }
+  if (action.kind === 'transfer' && !primaryIdentity(input.caller) && patched(TRANSFER_NEEDS_CALLER_PATCH)) {
+    why = `${why}; rejected instead: a transfer invites the caller by identity, and the notification names none`;
+    action = { kind: 'reject', reason: 'none' };
   }
 
   const route = routeLabel(decision.rule, action.kind);
