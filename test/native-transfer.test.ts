@@ -7,9 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HandoffApiError, HandoffClient } from '../src/client/index.js';
+import type { IdentitySet } from '../src/graph/index.js';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { nativeTransferStartOptions } from '../src/webhook/routes/native-transfers.js';
 import {
+  type NativeTransferInput,
   type NativeTransferResult,
   nativeTransferWorkflowId,
 } from '../src/workflows/native-transfer/definitions.js';
@@ -53,6 +55,28 @@ async function phaseReached(callId: string, phase: string): Promise<Record<strin
 
 function graphRequests(method: string, path: RegExp): RequestRecord[] {
   return stack.sim.requests.filter((request) => request.method === method && path.test(request.path));
+}
+
+/**
+ * Starts a blind nativeTransfer with the Temporal client, as another service would, with input
+ * fields the API does not take (shorter waits, a route).
+ */
+function startBlindTransfer(callId: string, target: IdentitySet, extra: Partial<NativeTransferInput>) {
+  const options = nativeTransferStartOptions(
+    {
+      publicBaseUrl: stack.webhookUrl,
+      callbackSecrets: stack.config.notifications.callbackSecrets,
+      taskQueue: stack.taskQueue,
+      botAppId: stack.sim.botAppId,
+    },
+    callId,
+    { mode: { kind: 'blind', target: { identity: target } } },
+  );
+  const [input] = options.args;
+  return stack.client.workflow.start<typeof nativeTransfer>('nativeTransfer', {
+    ...options,
+    args: [{ ...input, ...extra }],
+  });
 }
 
 const transfersOf = (callId: string) => graphRequests('POST', new RegExp(`/calls/${callId}/transfer$`));
@@ -193,20 +217,9 @@ describe('when the notifications never come (Temporal client start)', () => {
     });
     try {
       const callId = await placeIncomingCall();
-      const options = nativeTransferStartOptions(
-        {
-          publicBaseUrl: stack.webhookUrl,
-          callbackSecrets: stack.config.notifications.callbackSecrets,
-          taskQueue: stack.taskQueue,
-          botAppId: stack.sim.botAppId,
-        },
-        callId,
-        { mode: { kind: 'blind', target: { identity: alice } } },
-      );
-      const [input] = options.args;
-      const handle = await stack.client.workflow.start<typeof nativeTransfer>('nativeTransfer', {
-        ...options,
-        args: [{ ...input, route: 'sales-hours', timeouts: { transferOutcomeMs: 2_000 } }],
+      const handle = await startBlindTransfer(callId, alice, {
+        route: 'sales-hours',
+        timeouts: { transferOutcomeMs: 2_000 },
       });
       const result = await handle.result();
       // Graph no longer has the call: the transfer took it, although no notification said so.
@@ -230,20 +243,8 @@ describe('when the failure is never reported (Temporal client start)', () => {
     stack.sim.configure({ notifications: { dropKinds: ['established', 'transferring'] } });
     try {
       const callId = await placeIncomingCall();
-      const options = nativeTransferStartOptions(
-        {
-          publicBaseUrl: stack.webhookUrl,
-          callbackSecrets: stack.config.notifications.callbackSecrets,
-          taskQueue: stack.taskQueue,
-          botAppId: stack.sim.botAppId,
-        },
-        callId,
-        { mode: { kind: 'blind', target: { identity: nobody } } },
-      );
-      const [input] = options.args;
-      const handle = await stack.client.workflow.start<typeof nativeTransfer>('nativeTransfer', {
-        ...options,
-        args: [{ ...input, timeouts: { answerEstablishedMs: 1_000, transferOutcomeMs: 2_000 } }],
+      const handle = await startBlindTransfer(callId, nobody, {
+        timeouts: { answerEstablishedMs: 1_000, transferOutcomeMs: 2_000 },
       });
       const result = await handle.result();
       expect(result).toMatchObject({ outcome: 'transferFailed', callerCallHungUp: true });
@@ -261,20 +262,8 @@ describe('when the target never answers and Graph never says so (Temporal client
     const ringing = { user: { id: randomUUID(), displayName: 'Rings forever' } };
     stack.sim.configure({ flows: { ringingIdentityIds: [ringing.user.id] } });
     const callId = await placeIncomingCall();
-    const options = nativeTransferStartOptions(
-      {
-        publicBaseUrl: stack.webhookUrl,
-        callbackSecrets: stack.config.notifications.callbackSecrets,
-        taskQueue: stack.taskQueue,
-        botAppId: stack.sim.botAppId,
-      },
-      callId,
-      { mode: { kind: 'blind', target: { identity: ringing } } },
-    );
-    const [input] = options.args;
-    const handle = await stack.client.workflow.start<typeof nativeTransfer>('nativeTransfer', {
-      ...options,
-      args: [{ ...input, timeouts: { transferOutcomeMs: 1_000, transferSettleMs: 2_500 } }],
+    const handle = await startBlindTransfer(callId, ringing, {
+      timeouts: { transferOutcomeMs: 1_000, transferSettleMs: 2_500 },
     });
     const result = await handle.result();
     expect(result).toMatchObject({ outcome: 'unconfirmed', callerCallHungUp: true });
