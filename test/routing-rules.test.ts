@@ -93,6 +93,28 @@ describe('the rule file', () => {
     ).toEqual(['rules[1] ("vip"): action.target: unknown target "nobody" (targets: front-desk)']);
   });
 
+  it("refuses an ask's headers that carry a secret instead of naming a variable, or set what Handoff sets", () => {
+    const ask = (headers: Record<string, string>) => ({
+      rules: [
+        {
+          name: 'hook',
+          action: { kind: 'ask', url: 'http://127.0.0.1:1/route', fallback: { kind: 'reject' }, headers },
+        },
+      ],
+    });
+    expect(problemsOf(ask({ authorization: 'Bearer s3cr3t' }))).toEqual([
+      'rules[0] ("hook"): action.headers.authorization: a header value names an environment variable (e.g. CRM_HOOK_TOKEN), never the secret itself',
+    ]);
+    expect(problemsOf(ask({ 'Content-Type': 'TEXT' }))).toEqual([
+      'rules[0] ("hook"): action.headers.Content-Type: a hook may not set content-type, accept, content-length, host: Handoff sets them',
+    ]);
+    const ruleSet = ruleSetFrom(ask({ authorization: 'CRM_HOOK_AUTHORIZATION' }), 'rules.yaml');
+    expect(decideRoute(ruleSet, facts(), new Date()).action).toMatchObject({
+      kind: 'ask',
+      ask: { headers: { authorization: 'CRM_HOOK_AUTHORIZATION' } },
+    });
+  });
+
   it("refuses a target of the wrong kind, and an ask's fallback and the default are checked too", () => {
     expect(
       problemsOf({
@@ -446,7 +468,10 @@ describe('askDecisionHook (the activity, against a real HTTP server)', () => {
     '/huge': [200, JSON.stringify({ action: { kind: 'reject' }, why: 'x'.repeat(70_000) })],
     '/ok': [200, '{"action":{"kind":"blindTransfer","target":"front-desk"},"why":"VIP"}'],
   };
+  /** The headers of the last request the hook was sent. */
+  let lastHeaders: Record<string, unknown> = {};
   const server = createServer((request, response) => {
+    lastHeaders = request.headers;
     request.resume();
     request.on('end', () => {
       const [status, body] = answers[request.url ?? ''] ?? [404, ''];
@@ -454,10 +479,11 @@ describe('askDecisionHook (the activity, against a real HTTP server)', () => {
     });
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
-  const ask = async (path: string) => {
+  const ask = async (path: string, headers?: Record<string, string>, env: NodeJS.ProcessEnv = {}) => {
     if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return createRoutingActivities().askDecisionHook({
+    return createRoutingActivities(fetch, env).askDecisionHook({
+      ...(headers ? { headers } : {}),
       url: `http://127.0.0.1:${port}${path}`,
       timeoutMs: 2_000,
       callId: 'call-1',
@@ -479,5 +505,22 @@ describe('askDecisionHook (the activity, against a real HTTP server)', () => {
       why: 'the hook answered something that is not JSON',
     });
     expect(await ask('/huge')).toEqual({ answered: false, why: "the hook's answer is over 65536 bytes" });
+  });
+
+  it("sends the rule's headers with their values from the worker's environment, and never asks without one", async () => {
+    const headers = { authorization: 'CRM_HOOK_AUTHORIZATION', 'x-tenant': 'CRM_TENANT' };
+    const env = { CRM_HOOK_AUTHORIZATION: 'Bearer from-the-environment', CRM_TENANT: 'contoso' };
+    expect(await ask('/ok', headers, env)).toMatchObject({ answered: true });
+    expect(lastHeaders).toMatchObject({
+      authorization: 'Bearer from-the-environment',
+      'x-tenant': 'contoso',
+      'content-type': 'application/json',
+    });
+    lastHeaders = {};
+    expect(await ask('/ok', headers, { CRM_TENANT: 'contoso' })).toEqual({
+      answered: false,
+      why: 'header authorization names the environment variable CRM_HOOK_AUTHORIZATION, which this worker does not have',
+    });
+    expect(lastHeaders).toEqual({});
   });
 });

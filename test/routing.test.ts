@@ -35,7 +35,9 @@ const dir = mkdtempSync(join(tmpdir(), 'handoff-routing-'));
 const rulesPath = join(dir, 'rules.yaml');
 /** What the decision hook was sent, by path. */
 // biome-ignore lint/suspicious/noExplicitAny: bodies are asserted with expect(), not trusted.
-const hookRequests: Array<{ path: string; body: any }> = [];
+const hookRequests: Array<{ path: string; body: any; authorization?: string }> = [];
+/** The worker runs in this process: `ask-ok` sends this variable's value as its Authorization. */
+process.env.ROUTING_E2E_HOOK_AUTHORIZATION = `Bearer ${randomUUID()}`;
 let hook: Server;
 
 const frontDesk = { user: { id: '5e1c7a40-0b9d-4f1e-8c43-7c1f6a2b9d10', displayName: 'Front Desk' } };
@@ -58,7 +60,13 @@ function rulesFile(hookUrl: string, downUrl: string, extraRule = ''): string {
       ].map(([name, prefix, url]) => ({
         name,
         match: { callerType: ['phone'], phonePrefix: [prefix] },
-        action: { kind: 'ask', url, timeoutMs: 1_500, fallback: { kind: 'reject', reason: 'busy' } },
+        action: {
+          kind: 'ask',
+          url,
+          timeoutMs: 1_500,
+          fallback: { kind: 'reject', reason: 'busy' },
+          headers: { authorization: 'ROUTING_E2E_HOOK_AUTHORIZATION' },
+        },
       })),
       {
         name: 'guests',
@@ -97,7 +105,11 @@ beforeAll(async () => {
     });
     request.on('end', () => {
       const path = request.url ?? '';
-      hookRequests.push({ path, body: JSON.parse(text) });
+      hookRequests.push({
+        path,
+        body: JSON.parse(text),
+        ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
+      });
       const answer = (body: string) =>
         response.writeHead(200, { 'content-type': 'application/json' }).end(body);
       if (path === '/ok')
@@ -149,6 +161,14 @@ function graphRequests(callId: string, verb: string): Array<{ body: any }> {
   return stack.sim.requests.filter(
     (request) => request.method === 'POST' && request.path.endsWith(`/calls/${callId}/${verb}`),
   );
+}
+
+/** Every payload's bytes in a history, as text (payloads are binary in the history's protobuf form). */
+function decodedPayloads(value: unknown): string[] {
+  if (value instanceof Uint8Array) return [Buffer.from(value).toString('utf8')];
+  if (Array.isArray(value)) return value.flatMap(decodedPayloads);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(decodedPayloads);
+  return [];
 }
 
 async function routeOf(workflowId: string): Promise<string | undefined> {
@@ -306,6 +326,12 @@ describe('the decision hook', () => {
       facts: { caller: { kind: 'phone', id: '+14255550123' } },
       targets: { 'front-desk': 'participant', 'seed-meeting': 'transfer' },
     });
+    // The value comes from the worker's environment; the history holds only the variable's name.
+    expect(sent?.authorization).toBe(process.env.ROUTING_E2E_HOOK_AUTHORIZATION);
+    const history = await stack.client.workflow.getHandle(routeCallWorkflowId(callId)).fetchHistory();
+    const payloads = decodedPayloads(history).join('\n');
+    expect(payloads).toContain('ROUTING_E2E_HOOK_AUTHORIZATION');
+    expect(payloads).not.toContain(process.env.ROUTING_E2E_HOOK_AUTHORIZATION);
     await incomingOutcome(callId);
     expect(graphRequests(callId, 'redirect')).toHaveLength(1);
   });

@@ -18,6 +18,29 @@ export interface DecisionHookRequest {
   facts: CallFacts;
   /** The targets an answer may name, and their kind (`transfer` or `participant`). */
   targets: Record<string, NamedTarget>;
+  /** Header name → the environment variable holding its value, read here (docs/routing.md). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * The rule's headers with their values from this process's environment, or why not: a header
+ * whose variable is unset would reach the hook unauthenticated, so the hook is not asked at all.
+ */
+export function hookHeaders(
+  headers: Record<string, string> | undefined,
+  env: NodeJS.ProcessEnv,
+): { headers: Record<string, string> } | { missing: string } {
+  const resolved: Record<string, string> = {};
+  for (const [name, variable] of Object.entries(headers ?? {})) {
+    const value = env[variable];
+    if (!value) {
+      return {
+        missing: `header ${name} names the environment variable ${variable}, which this worker does not have`,
+      };
+    }
+    resolved[name] = value;
+  }
+  return { headers: resolved };
 }
 
 const hookAnswerSchema = z.object({
@@ -47,17 +70,22 @@ export function checkHookAnswer(body: unknown, targets: Record<string, NamedTarg
   return { answered: true, action: parsed.data.action, ...(parsed.data.why ? { why: parsed.data.why } : {}) };
 }
 
-export function createRoutingActivities(fetchImpl: typeof fetch = fetch) {
+export function createRoutingActivities(
+  fetchImpl: typeof fetch = fetch,
+  env: NodeJS.ProcessEnv = process.env,
+) {
   return {
     /** Never throws for the hook's failures: they are outcomes the workflow records. */
     async askDecisionHook(request: DecisionHookRequest): Promise<HookOutcome> {
+      const extra = hookHeaders(request.headers, env);
+      if ('missing' in extra) return { answered: false, why: extra.missing };
       const started = Date.now();
       const kinds = Object.fromEntries(Object.entries(request.targets).map(([name, t]) => [name, t.kind]));
       let response: Response;
       try {
         response = await fetchImpl(request.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          headers: { ...extra.headers, 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify({
             callId: request.callId,
             rule: request.rule,

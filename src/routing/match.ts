@@ -118,8 +118,12 @@ export function decideRoute(ruleSet: RuleSet, facts: CallFacts, now: Date): Rout
   if (!rule) return { rule: 'default', why: 'no rule matched', action: ruleSet.default };
   const why = `rule ${index} "${rule.name}" ${describeMatch(rule)}`;
   if (rule.action.kind === 'ask') {
-    const { url, timeoutMs, fallback } = rule.action;
-    return { rule: rule.name, why, action: { kind: 'ask', ask: { url, timeoutMs, fallback } } };
+    const { url, timeoutMs, fallback, headers } = rule.action;
+    return {
+      rule: rule.name,
+      why,
+      action: { kind: 'ask', ask: { url, timeoutMs, fallback, ...(headers ? { headers } : {}) } },
+    };
   }
   return { rule: rule.name, why, action: rule.action };
 }

@@ -87,6 +87,9 @@ export const routeActionSchema = z.discriminatedUnion('kind', [
   }),
 ]) satisfies z.ZodType<RouteAction>;
 
+/** Headers the decision hook's request sets itself. */
+const reservedHookHeaders = new Set(['content-type', 'accept', 'content-length', 'host']);
+
 const askSchema = z.strictObject({
   kind: z.literal('ask'),
   url: z.url({ protocol: /^https?$/, error: 'url must be an http(s) URL' }),
@@ -97,6 +100,29 @@ const askSchema = z.strictObject({
     .max(MAX_HOOK_TIMEOUT_MS, `timeoutMs must be at most ${MAX_HOOK_TIMEOUT_MS} (Graph's 15 s window)`)
     .default(DEFAULT_HOOK_TIMEOUT_MS),
   fallback: routeActionSchema,
+  /** Header name → the environment variable (of the worker) holding its value; never the value. */
+  headers: z
+    .record(
+      z.string(),
+      z
+        .string()
+        .regex(
+          /^[A-Z_][A-Z0-9_]{0,127}$/,
+          'a header value names an environment variable (e.g. CRM_HOOK_TOKEN), never the secret itself',
+        ),
+    )
+    // Key problems are reported here, on the key's own path: a record's key schema only says "Invalid key".
+    .superRefine((headers, context) => {
+      for (const name of Object.keys(headers)) {
+        const problem = !/^[A-Za-z0-9-]{1,64}$/.test(name)
+          ? 'a header name is letters, digits and "-"'
+          : reservedHookHeaders.has(name.toLowerCase())
+            ? `a hook may not set ${[...reservedHookHeaders].join(', ')}: Handoff sets them`
+            : undefined;
+        if (problem) context.addIssue({ code: 'custom', path: [name], message: problem });
+      }
+    })
+    .optional(),
 });
 
 const ruleSchema = z.strictObject({

@@ -59,6 +59,12 @@ export interface AskDecision {
   url: string;
   timeoutMs: number;
   fallback: RouteAction;
+  /**
+   * Headers to send, each naming the environment variable of the worker process that holds its
+   * value (`{ authorization: CRM_HOOK_AUTHORIZATION }`): the secret itself is never in the rule
+   * file, the decision, or the workflow history.
+   */
+  headers?: Record<string, string>;
 }
 
 /**

@@ -102,6 +102,7 @@ export async function routeCall(input: RouteCallInput): Promise<RouteCallResult>
             rule: decision.rule,
             facts: input.facts,
             targets: input.targets,
+            ...(ask.headers ? { headers: ask.headers } : {}),
           },
         ],
       );
