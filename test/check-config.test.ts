@@ -71,4 +71,19 @@ describe('npm start with a wrong setting', () => {
     );
     expect(good.code).toBe(0);
   });
+
+  it('warns, without failing, about a decision hook header whose variable this environment lacks', async () => {
+    const rules = 'test/fixtures/routing-rules-hook-headers.yaml';
+    const unset = await npm(['run', '--silent', 'check-config'], { HANDOFF_ROUTING_RULES: rules });
+    expect(unset.code).toBe(0);
+    expect(unset.stderr).toContain(
+      '[handoff] warning: rule "crm" sends the decision hook header authorization from CHECK_CONFIG_HOOK_AUTHORIZATION, which is not set here',
+    );
+    const set = await npm(['run', '--silent', 'check-config'], {
+      HANDOFF_ROUTING_RULES: rules,
+      CHECK_CONFIG_HOOK_AUTHORIZATION: 'Bearer x',
+    });
+    expect(set.code).toBe(0);
+    expect(set.stderr).toBe('');
+  });
 });

@@ -4,6 +4,7 @@
  * binaries are installed and the workflow code is bundled.
  */
 import { ConfigError, loadConfig } from '../config/env.js';
+import { unsetHookHeaderVariables } from '../routing/rule-file.js';
 
 try {
   const config = loadConfig();
@@ -16,6 +17,12 @@ try {
     console.log(
       `[handoff] routing rules ok: ${ruleSet.rules.length} rules from ${path}${ruleSet.version !== undefined ? ` (version ${ruleSet.version})` : ''}; unmatched calls: ${ruleSet.default.kind}`,
     );
+    // Not an error: the worker that asks the hook may run with another environment than this one.
+    for (const { rule, header, variable } of unsetHookHeaderVariables(ruleSet, process.env)) {
+      console.warn(
+        `[handoff] warning: rule "${rule}" sends the decision hook header ${header} from ${variable}, which is not set here; a worker without it never asks the hook (the fallback decides)`,
+      );
+    }
   }
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);

@@ -267,3 +267,17 @@ export function parseRuleFile(text: string, source: string): RuleSet {
   }
   return ruleSetFrom(document, source);
 }
+
+/** Each decision-hook header of the rule set whose environment variable `env` lacks. */
+export function unsetHookHeaderVariables(
+  ruleSet: RuleSet,
+  env: NodeJS.ProcessEnv,
+): Array<{ rule: string; header: string; variable: string }> {
+  return ruleSet.rules.flatMap((rule) =>
+    rule.action.kind === 'ask'
+      ? Object.entries(rule.action.headers ?? {})
+          .filter(([, variable]) => !env[variable])
+          .map(([header, variable]) => ({ rule: rule.name, header, variable }))
+      : [],
+  );
+}
