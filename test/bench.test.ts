@@ -112,7 +112,7 @@ describe('bench command line', () => {
     [['--pairs', '0'], /--pairs must be a whole number of 1 or more, got "0"/],
     [['--in-flight', '2.5'], /--in-flight must be a whole number/],
     [['--rows', '9'], /--rows takes row numbers 1, 2, 3, 4, 5, 6 or names/],
-    [['--parked', '-3'], /--parked must be a whole number/],
+    [['--parked', '0'], /--parked must be a whole number/],
     [['--size', 'huge'], /--size must be one of tiny, quick, full/],
     [['--fast'], /Unknown option '--fast'/],
   ])('refuses %j naming the flag', (argv, message) => {

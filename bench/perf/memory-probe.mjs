@@ -17,8 +17,13 @@
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 
 const CHANNEL = 'handoff-bench-memory-probe';
-/** How long the main thread waits for the threads' answers: a thread busy with an activation answers after it. */
-const THREAD_ANSWER_MS = 1_000;
+/**
+ * How long the main thread waits at most for the threads' answers: a thread busy with activations,
+ * or collecting a heap of a thousand workflows, answers seconds later. It stops waiting as soon as
+ * every thread that announced itself has answered.
+ */
+const THREAD_ANSWER_MS = 30_000;
+const POLL_MS = 50;
 
 /** @typedef {{ request: number, threadId: number, heapUsed: number }} ThreadHeap */
 
@@ -35,9 +40,12 @@ if (isMainThread) {
   let request = 0;
   /** @type {Map<number, ThreadHeap[]>} */
   const answers = new Map();
+  /** Threads that loaded this module (the SDK's workflow threads start with the worker). */
+  const known = new Set();
   channel.onmessage = (event) => {
-    const answer = event.data;
-    if ('threadId' in answer) answers.get(answer.request)?.push(answer);
+    const message = event.data;
+    if ('hello' in message) known.add(message.hello);
+    else if ('heapUsed' in message) answers.get(message.request)?.push(message);
   };
   process.on('SIGWINCH', () => {
     const rssBeforeGc = process.memoryUsage.rss();
@@ -46,23 +54,31 @@ if (isMainThread) {
     answers.set(current, []);
     channel.postMessage({ measure: current });
     collect();
-    setTimeout(() => {
+    const waitingSince = Date.now();
+    const report = () => {
       const threads = answers.get(current) ?? [];
+      if (threads.length < known.size && Date.now() - waitingSince < THREAD_ANSWER_MS) {
+        setTimeout(report, POLL_MS);
+        return;
+      }
       answers.delete(current);
       collect();
       const { rss, heapUsed } = process.memoryUsage();
-      const report = {
+      const reading = {
         rssBeforeGc,
         rss,
         mainHeapUsed: heapUsed,
         threadsHeapUsed: threads.reduce((sum, thread) => sum + thread.heapUsed, 0),
         heapUsed: heapUsed + threads.reduce((sum, thread) => sum + thread.heapUsed, 0),
         threads: threads.length,
+        threadsKnown: known.size,
       };
-      process.stdout.write(`[memory-probe] ${JSON.stringify(report)}\n`);
-    }, THREAD_ANSWER_MS);
+      process.stdout.write(`[memory-probe] ${JSON.stringify(reading)}\n`);
+    };
+    setTimeout(report, POLL_MS);
   });
 } else {
+  channel.postMessage({ hello: threadId });
   channel.onmessage = (event) => {
     const message = event.data;
     if (!('measure' in message)) return;

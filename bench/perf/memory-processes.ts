@@ -16,8 +16,9 @@ export interface MemoryReading {
   heapUsed: number;
   mainHeapUsed: number;
   threadsHeapUsed: number;
-  /** Worker threads that answered. */
+  /** Worker threads that answered, and those that announced themselves. */
   threads: number;
+  threadsKnown: number;
 }
 
 export interface MeasuredProcess {

@@ -30,6 +30,17 @@ const PARKED_WAIT_MS = 3_600_000;
 const KB = 1024;
 const MB = 1024 * 1024;
 
+/** A worker's reading without its workflow thread's heap would count a thousand workflows as nothing. */
+async function workerMemory(worker: MeasuredProcess): Promise<MemoryReading> {
+  const reading = await worker.memory();
+  if (reading.threads === 0 || reading.threads < reading.threadsKnown) {
+    throw new Error(
+      `${worker.name}: ${reading.threads} of ${reading.threadsKnown} workflow threads reported their heap`,
+    );
+  }
+  return reading;
+}
+
 /** What one side does in its own processes. */
 interface MemorySide {
   name: 'handoff' | 'bare';
@@ -88,11 +99,11 @@ function memorySide(context: BenchContext, side: MemorySide): Side {
         const webhookUrl = webhook.readyWord() as string;
         parked.push(...(await side.park(warmUpCount, webhookUrl)));
         await waitUntilParked(client, parked);
-        const before: MemoryReading = await worker.memory();
+        const before: MemoryReading = await workerMemory(worker);
         const measured = await side.park(parkedCount, webhookUrl);
         parked.push(...measured);
         await waitUntilParked(client, measured);
-        const after: MemoryReading = await worker.memory();
+        const after: MemoryReading = await workerMemory(worker);
         if (!warmUp) {
           log(
             `row 5, ${side.name}: ${parked.length} workflows parked in a worker caching up to ${cache} (maxCachedWorkflows): none evicted; ` +
