@@ -73,7 +73,7 @@ describe('bench arithmetic', () => {
 describe('bench command line', () => {
   it('defaults to every row, 3 pairs, the full size', () => {
     expect(parseBenchArgs([])).toEqual({
-      rows: ['webhook', 'transfers', 'incoming', 'next', 'replay'],
+      rows: ['webhook', 'transfers', 'incoming', 'next', 'memory', 'replay'],
       pairs: 3,
       size: 'full',
       sizes: sizePresets.full,
@@ -90,6 +90,17 @@ describe('bench command line', () => {
     });
   });
 
+  it('row 5 by number or name, with its own sizes', () => {
+    expect(parseBenchArgs(['--rows', '5', '--parked', '40', '--memory-requests', '200'])).toMatchObject({
+      rows: ['memory'],
+      sizes: { ...sizePresets.full, parkedWorkflows: 40, memoryRequests: 200 },
+    });
+    expect(parseBenchArgs(['--rows', 'memory', '--quick'])).toMatchObject({
+      rows: ['memory'],
+      sizes: { parkedWorkflows: sizePresets.quick.parkedWorkflows },
+    });
+  });
+
   it('--size wins over --quick', () => {
     expect(parseBenchArgs(['--quick', '--size', 'tiny'])).toMatchObject({
       size: 'tiny',
@@ -100,8 +111,8 @@ describe('bench command line', () => {
   it.each([
     [['--pairs', '0'], /--pairs must be a whole number of 1 or more, got "0"/],
     [['--in-flight', '2.5'], /--in-flight must be a whole number/],
-    [['--rows', '9'], /--rows takes row numbers 1, 2, 3, 4, 6 or names/],
-    [['--rows', '5'], /--rows takes row numbers 1, 2, 3, 4, 6 or names/],
+    [['--rows', '9'], /--rows takes row numbers 1, 2, 3, 4, 5, 6 or names/],
+    [['--parked', '0'], /--parked must be a whole number/],
     [['--size', 'huge'], /--size must be one of tiny, quick, full/],
     [['--fast'], /Unknown option '--fast'/],
   ])('refuses %j naming the flag', (argv, message) => {
@@ -115,7 +126,7 @@ describe('bench command line', () => {
 });
 
 describe('npm run bench, tiny', () => {
-  it('runs rows 1 and 6 as one Handoff/bare pair against its own dev server and writes the JSON results and the HTML report', async () => {
+  it('runs rows 1, 5 and 6 as one Handoff/bare pair against its own dev server and writes the JSON results and the HTML report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'handoff-bench-test-'));
     try {
       const out = join(dir, 'result.json');
@@ -132,7 +143,7 @@ describe('npm run bench, tiny', () => {
             'bench/bench.ts',
             '--quick',
             '--rows',
-            '1,6',
+            '1,5,6',
             '--pairs',
             '1',
             '--size',
@@ -156,8 +167,8 @@ describe('npm run bench, tiny', () => {
       expect(stdout).toContain('1. Webhook: notification POST → signal → 202, throughput');
       expect(stdout).toMatch(/before: \d+ CPUs .*load average/);
       const result = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
-      expect(result.rows.map((row) => row.row)).toEqual(['webhook', 'replay']);
-      const replay = result.rows[1]?.pairs[0];
+      expect(result.rows.map((row) => row.row)).toEqual(['webhook', 'memory', 'replay']);
+      const replay = result.rows[2]?.pairs[0];
       expect(replay?.handoff.historiesPerSecond).toBeGreaterThan(0);
       expect(replay?.bare.historiesPerSecond).toBeGreaterThan(0);
       expect(stdout).toContain('6. Replay, histories/s');
@@ -168,10 +179,23 @@ describe('npm run bench, tiny', () => {
         expect(side.p99Ms).toBeGreaterThanOrEqual(side.p50Ms as number);
       }
       expect(Number.isFinite(row?.ratios.throughput?.median)).toBe(true);
+      // Row 5: each side's own worker and webhook processes were read. A per-workflow difference
+      // over 3 parked workflows may be negative (a GC between readings): only finite is asserted.
+      const memory = result.rows[1]!;
+      for (const side of [memory.pairs[0]!.handoff, memory.pairs[0]!.bare]) {
+        expect(Number.isFinite(side.rssPerWorkflowKb)).toBe(true);
+        expect(Number.isFinite(side.heapPerWorkflowKb)).toBe(true);
+        expect(side.workerBaselineRssMb).toBeGreaterThan(0);
+        expect(side.webhookRssMb).toBeGreaterThan(0);
+        expect(side.webhookHeapMb).toBeGreaterThan(0);
+      }
+      expect(stdout).toContain('5. Worker RSS per parked workflow');
+      expect(stdout).toContain('5. Webhook RSS after the notification POSTs');
       // The HTML report beside it: the table and its charts, self-contained.
       const report = readFileSync(join(dir, 'result.html'), 'utf8');
       expect(report).toContain('1. Webhook: notification POST → signal → 202, throughput');
       expect(report).toContain('<svg');
+      expect(report).toContain('memory per pair (KB)');
       expect(report).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
       expect(stdout).toContain(`report:  ${join(dir, 'result.html')}`);
     } finally {

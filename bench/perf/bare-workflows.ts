@@ -64,3 +64,27 @@ export async function bareNextRequest(input: BareTransferInput): Promise<void> {
   await condition(() => received > 0);
   await bareGraphRequest(input.notifyUrl, 0, input.answerUrl);
 }
+
+/** How long a parked workflow of row 5 waits for its call, as a parked transfer (`callEstablishedMs`). */
+const PARKED_WAIT = '1 hour';
+
+/** The state a notification body names (bareNotificationBody's shape), as the bare webhook forwards it. */
+function notifiedState(payload: unknown): string | undefined {
+  const notifications = (payload as { notifications?: unknown } | undefined)?.notifications;
+  if (!Array.isArray(notifications)) return undefined;
+  const resourceData = (notifications[0] as { resourceData?: { state?: unknown } } | undefined)?.resourceData;
+  return typeof resourceData?.state === 'string' ? resourceData.state : undefined;
+}
+
+/**
+ * Row 5: parked as row 1 parks a transfer: one "Graph request" (the answer), then a wait of an hour
+ * for the call to be `established`; the notifications that say anything else change nothing.
+ */
+export async function bareParkedAfterRequest(input: BareTransferInput): Promise<void> {
+  let state: string | undefined;
+  setHandler(bareNotificationsSignal, (payload) => {
+    state = notifiedState(payload) ?? state;
+  });
+  await bareGraphRequest(input.notifyUrl, 0);
+  await condition(() => state === 'established', PARKED_WAIT);
+}

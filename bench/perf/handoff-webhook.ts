@@ -1,20 +1,19 @@
 /**
- * Handoff's own public webhook for row 1, built as `npm start` builds it (src/app/webhook.ts, info
- * logging), beside the test stack's, with one difference: its notification tokens are verified
- * against a key server the bench signs with, since the simulator does not hand out its tokens.
- * Verification is the real one (jose, JWKS over HTTP, issuer/audience/tenant checks).
+ * Handoff's own public webhook for rows 1 and 5, built as `npm start` builds it (src/app/webhook.ts,
+ * info logging), with one difference: its notification tokens are verified against a key server the
+ * bench signs with, since the simulator does not hand out its tokens. Verification is the real one
+ * (jose, JWKS over HTTP, issuer/audience/tenant checks). Row 1 runs it in the bench's process; row 5
+ * in a process of its own (bench/perf/webhook-process.ts), with the bench's signer.
  */
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import type { SimulatorConnection } from '../../src/app/simulator-connection.js';
 import { webhookDepsFor } from '../../src/app/webhook.js';
+import type { HandoffConfig } from '../../src/config/env.js';
 import { buildWebhookServer } from '../../src/webhook/index.js';
 import type { HandoffTestStack } from '../../test/support/handoff-stack.js';
-import {
-  createSigningKey,
-  forgeToken,
-  type KeyServer,
-  startKeyServer,
-} from '../../test/support/webhook-fixtures.js';
+import { createSigningKey, forgeToken, startKeyServer } from '../../test/support/webhook-fixtures.js';
 
 export interface BenchWebhook {
   url: string;
@@ -25,6 +24,35 @@ export interface BenchWebhook {
 
 const ISSUER = 'https://api.botframework.com';
 
+/** Who the tokens are for: the simulator's bot and tenant. */
+export interface TokenAudience {
+  botAppId: string;
+  tenantId: string;
+}
+
+/** The bench's signing key and the JWKS server that publishes it. */
+export interface BenchSigner {
+  jwksUrl: string;
+  token(lifetimeSeconds?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchSigner(audience: TokenAudience): Promise<BenchSigner> {
+  const key = await createSigningKey('bench-key');
+  const keys = await startKeyServer([key.publicJwk]);
+  return {
+    jwksUrl: keys.jwksUrl,
+    token: (lifetimeSeconds = 600) =>
+      forgeToken(key, {
+        issuer: ISSUER,
+        audience: audience.botAppId,
+        tenantId: audience.tenantId,
+        expiresIn: lifetimeSeconds,
+      }),
+    stop: () => keys.stop(),
+  };
+}
+
 /** Pino's lines go nowhere: formatting and writing them is still paid, as in production. */
 function discardingStream(): Writable {
   return new Writable({
@@ -34,44 +62,51 @@ function discardingStream(): Writable {
   });
 }
 
+/** Handoff's webhook listening on a free port of 127.0.0.1, verifying tokens against `jwksUrl`. */
+export async function listenBenchWebhook(
+  config: HandoffConfig,
+  client: Client,
+  simulator: SimulatorConnection,
+  jwksUrl: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const deps = webhookDepsFor(config, client, {
+    simulator,
+    logger: { level: 'info', stream: discardingStream() },
+  });
+  const app = buildWebhookServer({
+    ...deps,
+    notificationAuth: {
+      ...(deps.notificationAuth.tokenCacheSize !== undefined
+        ? { tokenCacheSize: deps.notificationAuth.tokenCacheSize }
+        : {}),
+      jwksUrl,
+      issuers: [ISSUER],
+      audience: simulator.botAppId,
+      allowedTenants: [simulator.tenantId],
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    stop: () => app.close(),
+  };
+}
+
+/** Row 1's webhook, in the bench's process beside the test stack's. */
 export async function startBenchWebhook(stack: HandoffTestStack): Promise<BenchWebhook> {
-  const key = await createSigningKey('bench-key');
-  const keys: KeyServer = await startKeyServer([key.publicJwk]);
+  const signer = await startBenchSigner(stack.sim);
   try {
-    const deps = webhookDepsFor(stack.config, stack.client, {
-      simulator: stack.sim,
-      logger: { level: 'info', stream: discardingStream() },
-    });
-    const app = buildWebhookServer({
-      ...deps,
-      notificationAuth: {
-        ...(deps.notificationAuth.tokenCacheSize !== undefined
-          ? { tokenCacheSize: deps.notificationAuth.tokenCacheSize }
-          : {}),
-        jwksUrl: keys.jwksUrl,
-        issuers: [ISSUER],
-        audience: stack.sim.botAppId,
-        allowedTenants: [stack.sim.tenantId],
-      },
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const webhook = await listenBenchWebhook(stack.config, stack.client, stack.sim, signer.jwksUrl);
     return {
-      url,
-      token: (lifetimeSeconds = 600) =>
-        forgeToken(key, {
-          issuer: ISSUER,
-          audience: stack.sim.botAppId,
-          tenantId: stack.sim.tenantId,
-          expiresIn: lifetimeSeconds,
-        }),
+      url: webhook.url,
+      token: signer.token,
       stop: async () => {
-        await app.close();
-        await keys.stop();
+        await webhook.stop();
+        await signer.stop();
       },
     };
   } catch (error) {
-    await keys.stop();
+    await signer.stop();
     throw error;
   }
 }

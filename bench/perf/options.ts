@@ -2,15 +2,16 @@
 import { parseArgs } from 'node:util';
 
 /** The rows of issue 12's table the bench measures, in its order. */
-export const benchRows = ['webhook', 'transfers', 'incoming', 'next', 'replay'] as const;
+export const benchRows = ['webhook', 'transfers', 'incoming', 'next', 'memory', 'replay'] as const;
 export type BenchRow = (typeof benchRows)[number];
 
-/** Each row's number in the issue's table (row 5 is not measured yet). */
+/** Each row's number in the issue's table. */
 export const benchRowNumbers: Record<BenchRow, number> = {
   webhook: 1,
   transfers: 2,
   incoming: 3,
   next: 4,
+  memory: 5,
   replay: 6,
 };
 
@@ -31,6 +32,10 @@ export interface RowSizes {
   incomingCalls: number;
   /** Row 4: parked workflows sent their next notification at once. */
   nextInFlight: number;
+  /** Row 5: workflows parked in each side's worker process per pair (beyond its warm-up ones). */
+  parkedWorkflows: number;
+  /** Row 5: notification POSTs to each side's webhook process per pair, before its RSS is read. */
+  memoryRequests: number;
   /** Row 6: completed histories of each side replayed per pair. */
   replayHistories: number;
 }
@@ -43,6 +48,8 @@ export const sizePresets: Record<BenchSize, RowSizes> = {
     transfers: 2,
     incomingCalls: 2,
     nextInFlight: 2,
+    parkedWorkflows: 3,
+    memoryRequests: 20,
     replayHistories: 4,
   },
   quick: {
@@ -52,6 +59,8 @@ export const sizePresets: Record<BenchSize, RowSizes> = {
     transfers: 15,
     incomingCalls: 20,
     nextInFlight: 20,
+    parkedWorkflows: 30,
+    memoryRequests: 300,
     replayHistories: 60,
   },
   full: {
@@ -61,6 +70,8 @@ export const sizePresets: Record<BenchSize, RowSizes> = {
     transfers: 150,
     incomingCalls: 150,
     nextInFlight: 50,
+    parkedWorkflows: 1_000,
+    memoryRequests: 10_000,
     replayHistories: 300,
   },
 };
@@ -83,13 +94,15 @@ export const usage = `npm run bench -- [options]
   --size <s>           tiny | quick | full (default full; --quick means quick)
   --pairs <n>          A/B pairs per row, Handoff then bare (default 3, --quick 3)
   --rows <list>        rows to measure, by the issue's number or name: 1|webhook,
-                       2|transfers, 3|incoming, 4|next, 6|replay (default all)
+                       2|transfers, 3|incoming, 4|next, 5|memory, 6|replay (default all)
   --requests <n>       row 1: notification POSTs per side per pair
   --in-flight <n>      row 1: POSTs in flight at once
   --workflows <n>      row 1: parked workflows the POSTs are spread over
   --transfers <n>      row 2: transfers started at once per side per pair
   --calls <n>          row 3: incoming calls arriving together per side per pair
   --next-in-flight <n> row 4: parked transfers sent their next notification at once
+  --parked <n>         row 5: workflows parked in each side's worker process per pair
+  --memory-requests <n> row 5: notification POSTs to each side's webhook process per pair
   --histories <n>      row 6: histories replayed per side per pair
   --out <file>         JSON results (default bench/results/<date>.json)
   --help`;
@@ -142,6 +155,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         calls: { type: 'string' },
         histories: { type: 'string' },
         'next-in-flight': { type: 'string' },
+        parked: { type: 'string' },
+        'memory-requests': { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -174,6 +189,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       'next-in-flight',
       values['next-in-flight'] as string | undefined,
       preset.nextInFlight,
+    ),
+    parkedWorkflows: positiveInt('parked', values.parked as string | undefined, preset.parkedWorkflows),
+    memoryRequests: positiveInt(
+      'memory-requests',
+      values['memory-requests'] as string | undefined,
+      preset.memoryRequests,
     ),
     replayHistories: positiveInt('histories', values.histories as string | undefined, preset.replayHistories),
   };

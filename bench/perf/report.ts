@@ -1,7 +1,7 @@
 /**
  * A bench run as one self-contained HTML page (issue 13.6), written next to the JSON results: the
  * ratio table, a chart of each ratio's spread over the pairs around 1×, and each latency's p50/p99
- * per pair and side (the distribution the medians summarise). Inline SVG, no script, no network.
+ * and row 5's memory figures per pair and side. Inline SVG, no script, no network.
  */
 import { formatEnvironment } from './environment.js';
 import { type BenchResult, rowMetrics, tableLines } from './run.js';
@@ -52,45 +52,55 @@ function ratioChart(result: BenchResult): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="Handoff / bare ratios">${ticks}${bars}</svg>`;
 }
 
-/** p50 and p99 of every pair, both sides, for each row that reports latencies. */
-function latencyCharts(result: BenchResult): string {
+/** The units charted per pair, and what a chart of each is about. */
+const perPairUnits: Record<string, string> = { ms: 'latency', s: 'latency', KB: 'memory', MB: 'memory' };
+
+/**
+ * Each pair's figure of both sides, one chart per row and unit: the latencies' p50/p99 (the
+ * distribution the medians summarise) and row 5's memory. A memory difference can come out
+ * negative on a small run (a GC between the readings), so the scale starts below 0 when one does.
+ */
+function perPairCharts(result: BenchResult): string {
   return result.rows
-    .map((row) => {
-      const latencies = rowMetrics[row.row].filter(({ unit }) => unit === 'ms' || unit === 's');
-      if (latencies.length === 0) return '';
-      const values = row.pairs.flatMap((pair) =>
-        latencies.flatMap(({ metric }) => [pair.handoff[metric] ?? 0, pair.bare[metric] ?? 0]),
-      );
-      const top = Math.max(...values, 1e-9);
-      const width = 760;
-      const height = 40 + 22 * latencies.length * 2;
-      const x = (value: number) => 200 + (value / top) * (width - 240);
-      const marks = latencies
-        .flatMap(({ metric, measure, unit }, metricIndex) =>
-          (['handoff', 'bare'] as const).map((side, sideIndex) => {
-            const y = 30 + (metricIndex * 2 + sideIndex) * 22;
-            const dots = row.pairs
-              .map((pair) => pair[side][metric])
-              .filter((value): value is number => value !== undefined && Number.isFinite(value))
-              .map(
-                (value) =>
-                  `<circle cx="${x(value)}" cy="${y}" r="4" fill="${side === 'handoff' ? HANDOFF_COLOUR : BARE_COLOUR}"><title>${figure(value)} ${unit}</title></circle>`,
-              )
-              .join('');
-            const label = `${measure.replace(/^\d+\.\s*/, '').slice(-34)} · ${side}`;
-            return `<text x="192" y="${y + 4}" font-size="11" text-anchor="end">${escapeHtml(label)}</text>${dots}`;
-          }),
-        )
-        .join('');
-      const unit = latencies[0]?.unit ?? '';
-      return (
-        `<h3>${escapeHtml(rowMetrics[row.row][0]?.measure.split(',')[0] ?? row.row)}: latency per pair</h3>` +
-        `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img">` +
-        `<line x1="200" y1="16" x2="${width - 40}" y2="16" stroke="#ddd"/>` +
-        `<text x="200" y="12" font-size="10">0</text><text x="${width - 40}" y="12" font-size="10" text-anchor="end">${figure(top)} ${unit}</text>` +
-        `${marks}</svg>`
-      );
-    })
+    .flatMap((row) =>
+      [...new Set(rowMetrics[row.row].map(({ unit }) => unit))]
+        .filter((unit) => unit in perPairUnits)
+        .map((unit) => {
+          const metrics = rowMetrics[row.row].filter((metric) => metric.unit === unit);
+          const values = row.pairs
+            .flatMap((pair) => metrics.flatMap(({ metric }) => [pair.handoff[metric], pair.bare[metric]]))
+            .filter((value): value is number => value !== undefined && Number.isFinite(value));
+          const top = Math.max(...values, 1e-9);
+          const bottom = Math.min(...values, 0);
+          const width = 760;
+          const height = 40 + 22 * metrics.length * 2;
+          const x = (value: number) => 200 + ((value - bottom) / (top - bottom)) * (width - 240);
+          const marks = metrics
+            .flatMap(({ metric, measure }, metricIndex) =>
+              (['handoff', 'bare'] as const).map((side, sideIndex) => {
+                const y = 30 + (metricIndex * 2 + sideIndex) * 22;
+                const dots = row.pairs
+                  .map((pair) => pair[side][metric])
+                  .filter((value): value is number => value !== undefined && Number.isFinite(value))
+                  .map(
+                    (value) =>
+                      `<circle cx="${x(value)}" cy="${y}" r="4" fill="${side === 'handoff' ? HANDOFF_COLOUR : BARE_COLOUR}"><title>${figure(value)} ${unit}</title></circle>`,
+                  )
+                  .join('');
+                const label = `${measure.replace(/^\d+\.\s*/, '').slice(-34)} · ${side}`;
+                return `<text x="192" y="${y + 4}" font-size="11" text-anchor="end">${escapeHtml(label)}</text>${dots}`;
+              }),
+            )
+            .join('');
+          return (
+            `<h3>${escapeHtml(rowMetrics[row.row][0]?.measure.split(',')[0] ?? row.row)}: ${perPairUnits[unit]} per pair (${escapeHtml(unit)})</h3>` +
+            `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img">` +
+            `<line x1="200" y1="16" x2="${width - 40}" y2="16" stroke="#ddd"/>` +
+            `<text x="200" y="12" font-size="10">${figure(bottom)}</text><text x="${width - 40}" y="12" font-size="10" text-anchor="end">${figure(top)} ${unit}</text>` +
+            `${marks}</svg>`
+          );
+        }),
+    )
     .join('');
 }
 
@@ -117,8 +127,8 @@ ${rows}
 </table>
 <h2>Ratios (log scale, 1× = as fast as bare)</h2>
 ${ratioChart(result)}
-<h2>Latencies</h2>
-${latencyCharts(result)}
+<h2>Per pair: latencies and memory</h2>
+${perPairCharts(result)}
 </body></html>
 `;
 }

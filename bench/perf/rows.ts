@@ -20,6 +20,10 @@ import type { RowSizes } from './options.js';
 import { type Figures, latencyFigures, percentile } from './stats.js';
 
 export interface BenchContext {
+  /** The bench's dev server, for the processes row 5 starts. */
+  temporal: { address: string; namespace: string };
+  /** The worker and webhook settings passed to Handoff's side (run.ts, tuningFromEnvironment). */
+  handoffEnv: Record<string, string>;
   stack: HandoffTestStack;
   client: Client;
   receiver: BotReceiver;
@@ -46,10 +50,15 @@ export interface Side {
 export interface RowBench {
   handoff: Side;
   bare: Side;
+  /**
+   * Every measurement warms itself up (row 5: fresh processes, warmed before their baseline is
+   * read), so the row's separate warm-up run would only cost time.
+   */
+  warmsItself?: boolean;
 }
 
 /** Throws when a side's run had failures: a ratio over failed requests would flatter it. */
-function checkFailures(what: string, failed: number, errors: string[]): void {
+export function checkFailures(what: string, failed: number, errors: string[]): void {
   if (failed > 0) throw new Error(`${what}: ${failed} requests failed, e.g. ${errors.join('; ')}`);
 }
 
@@ -59,8 +68,8 @@ function benchCaller(index: number) {
 }
 
 /** POST /api/transfers for an incoming call placed to the bot receiver; the transfer's workflow id. */
-async function startSeedTransfer(
-  context: BenchContext,
+export async function startSeedTransfer(
+  context: Pick<BenchContext, 'stack' | 'receiver'>,
   index: number,
   timeouts: Record<string, number> = {},
 ): Promise<{ callId: string; workflowId: string }> {

@@ -16,6 +16,7 @@ import * as bareActivities from './bare-activities.js';
 import { startBareWebhook } from './bare-webhook.js';
 import { type BenchEnvironment, currentEnvironment } from './environment.js';
 import { startBenchWebhook } from './handoff-webhook.js';
+import { memoryRow } from './memory-row.js';
 import type { BenchOptions, BenchRow } from './options.js';
 import {
   type BenchContext,
@@ -74,6 +75,17 @@ export const rowMetrics: Record<BenchRow, Array<{ metric: string; measure: strin
     { metric: 'nextP50Ms', measure: '4. Notification → next Graph request, p50', unit: 'ms' },
     { metric: 'nextP99Ms', measure: '4. Notification → next Graph request, p99', unit: 'ms' },
   ],
+  memory: [
+    { metric: 'rssPerWorkflowKb', measure: '5. Worker RSS per parked workflow', unit: 'KB' },
+    {
+      metric: 'heapPerWorkflowKb',
+      measure: '5. Worker heap per parked workflow (main + workflow thread)',
+      unit: 'KB',
+    },
+    { metric: 'workerBaselineRssMb', measure: '5. Worker RSS after warm-up, before parking', unit: 'MB' },
+    { metric: 'webhookRssMb', measure: '5. Webhook RSS after the notification POSTs', unit: 'MB' },
+    { metric: 'webhookHeapMb', measure: '5. Webhook heap after the POSTs (after GC)', unit: 'MB' },
+  ],
   replay: [{ metric: 'historiesPerSecond', measure: '6. Replay, histories/s', unit: '/s' }],
 };
 
@@ -82,6 +94,7 @@ const rowBuilders: Record<BenchRow, (context: BenchContext) => Promise<RowBench>
   transfers: transfersRow,
   incoming: incomingCallsRow,
   next: nextRequestRow,
+  memory: memoryRow,
   replay: replayRow,
 };
 
@@ -119,10 +132,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     ]);
     stops.push(() => devServer.stop());
     stops.push(() => bundle.remove());
+    const handoffEnv = tuningFromEnvironment();
     const stack = await startHandoffTestStack({
       temporal: devServer,
       workflowBundlePath: bundle.path,
-      env: tuningFromEnvironment(),
+      env: handoffEnv,
     });
     stops.push(() => stack.stop());
     const receiver = await startBotReceiver();
@@ -156,6 +170,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     stops.push(() => bare.stop());
 
     const context: BenchContext = {
+      temporal: { address: devServer.address, namespace: devServer.namespace },
+      handoffEnv,
       stack,
       client: stack.client,
       receiver,
@@ -173,9 +189,11 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     const rows: RowResult[] = [];
     for (const row of options.rows) {
       const bench = await rowBuilders[row](context);
-      log(`${row}: warming up both sides`);
-      await bench.handoff.measure(true);
-      await bench.bare.measure(true);
+      if (!bench.warmsItself) {
+        log(`${row}: warming up both sides`);
+        await bench.handoff.measure(true);
+        await bench.bare.measure(true);
+      }
       const pairs: PairResult[] = [];
       for (let pair = 1; pair <= options.pairs; pair++) {
         const handoff: Figures = await bench.handoff.measure(false);

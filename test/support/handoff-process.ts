@@ -10,6 +10,8 @@ import { type Reaper, reapOnParentExit } from '../../src/temporal/reaper.js';
 export interface HandoffProcessOptions {
   /** e.g. `src/bin/worker.ts`. */
   entryPoint: string;
+  /** Node options before the entry point, e.g. `--expose-gc` (the bench's memory row). */
+  nodeArgs?: string[];
   /** The whole environment: nothing from the developer's shell (no GRAPH_* turning on tenant mode). */
   env: NodeJS.ProcessEnv;
   /** Shown in front of every output line, e.g. `worker-1`. */
@@ -38,11 +40,15 @@ export interface HandoffProcess {
 }
 
 export function startHandoffProcess(options: HandoffProcessOptions): HandoffProcess {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', options.entryPoint], {
-    cwd: projectRoot(),
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', options.entryPoint],
+    {
+      cwd: projectRoot(),
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   if (child.pid === undefined) throw new Error(`could not start the ${options.name} process`);
   const reaper: Reaper = reapOnParentExit(child);
   const output: string[] = [];
