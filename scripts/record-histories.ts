@@ -792,6 +792,16 @@ export async function recordFewerUpsertsTransfer(stack: RecordingStack): Promise
   return recordTransfer(stack, FEWER_UPSERTS_TRANSFER_CALL_ID, 'completed');
 }
 
+export const LOCAL_ANSWER_TRANSFER_CALL_ID = 'recorded-local-answer-transfer';
+
+/**
+ * The leave transfer recorded with the `local-answer` patch (issue 12, row 3): the answer is a
+ * local activity, a `core_local_activity` marker where the activity had three events.
+ */
+export async function recordLocalAnswerTransfer(stack: RecordingStack): Promise<RecordedTransfer> {
+  return recordTransfer(stack, LOCAL_ANSWER_TRANSFER_CALL_ID, 'completed');
+}
+
 /** The invite refused (403), no fallback: the group call and then the P2P call the bot answered are hung up. */
 export async function recordFailedHangUpTransfer(stack: RecordingStack): Promise<RecordedTransfer> {
   stack.simulator.injectFault({
@@ -1185,6 +1195,7 @@ async function main(): Promise<void> {
       ['transfer-leave', () => recordLeaveTransfer(stack)],
       ['transfer-failed-hang-up-caller', () => recordFailedHangUpTransfer(stack)],
       ['transfer-fewer-upserts', () => recordFewerUpsertsTransfer(stack)],
+      ['transfer-local-answer', () => recordLocalAnswerTransfer(stack)],
       // After transfer-leave: it reports to that finished transfer.
       ['stray-call', () => recordStrayCall(stack)],
       [

@@ -94,6 +94,29 @@ function scheduledActivities(history: History): string[] {
   });
 }
 
+/** Local activities (the answer under patch `local-answer`) by type: their markers' `activity_type`. */
+function localActivities(history: History): Array<{ type: string; failed: boolean }> {
+  return (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data =
+      marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (!data) return [];
+    const { activity_type: type } = JSON.parse(Buffer.from(data).toString('utf8')) as {
+      activity_type: string;
+    };
+    return [{ type, failed: Boolean(marker?.failure) }];
+  });
+}
+
+/** Whether the history's first Graph request was a local activity rather than an activity. */
+function firstRequestIsLocal(history: History): boolean {
+  for (const event of history.events ?? []) {
+    if (event.activityTaskScheduledEventAttributes) return false;
+    if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') return true;
+  }
+  return false;
+}
+
 function committedHistory(workflowId: string): History {
   const found = committed.find((item) => item.workflowId === workflowId);
   if (!found)
@@ -271,6 +294,38 @@ describe('the committed histories in test/histories', () => {
     expect(upserts(lean).length).toBe(upserts('transfer-leave').length - 2);
   });
 
+  it('include a transfer whose answer is a local activity (issue 12, row 3, patch local-answer)', () => {
+    const patches = (name: string) =>
+      (committedHistory(name).events ?? []).flatMap((event) => {
+        const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+        return data ? [JSON.parse(Buffer.from(data).toString('utf8')).id as string] : [];
+      });
+    const local = 'transfer-local-answer';
+    expect(patches(local)).toContain('local-answer');
+    for (const before of ['transfer-completed', 'transfer-leave', 'transfer-fewer-upserts']) {
+      expect({ before, patches: patches(before) }).not.toEqual({
+        before,
+        patches: expect.arrayContaining(['local-answer']),
+      });
+      expect(localActivities(committedHistory(before))).toEqual([]);
+    }
+    const history = committedHistory(local);
+    expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(
+      'transferCall',
+    );
+    // The answer is one marker; createCall, invite and the bot's hang-up stay activities.
+    expect(localActivities(history)).toEqual([{ type: 'answerCall', failed: false }]);
+    expect(scheduledActivities(history)).toEqual(['createCall', 'inviteParticipants', 'hangUp']);
+    expect(firstRequestIsLocal(history)).toBe(true);
+    expect(eventTypes(history).at(-1)).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    // Fewer events and workflow tasks than the same transfer with the answer as an activity.
+    const tasks = (events: string[]) =>
+      events.filter((type) => type === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED');
+    const activityAnswer = eventTypes(committedHistory('transfer-fewer-upserts'));
+    expect(eventTypes(history).length).toBeLessThan(activityAnswer.length);
+    expect(tasks(eventTypes(history)).length).toBe(tasks(activityAnswer).length - 1);
+  });
+
   it('survive a round trip through the JSON form unchanged', () => {
     for (const { history } of committed) {
       const again = historyFromJSON(JSON.parse(historyToJSON(history as History)));
@@ -301,12 +356,15 @@ describe('the committed histories in test/histories', () => {
       const [result] = await replayHistories([item], reorderedCode);
       expect(result?.error).toBeInstanceOf(DeterminismViolationError);
       const [firstScheduled] = scheduledActivities(history);
-      // A run that sent no Graph request (a routeCall that rejects at once) is caught on its first
-      // command that differs, whichever it is.
+      // A local activity's marker where the reordered code schedules an activity: core finds no
+      // local activity command for the marker. A run that sent no Graph request (a routeCall that
+      // rejects at once) is caught on its first command that differs, whichever it is.
       expect(result?.error?.message).toContain(
-        firstScheduled
-          ? `Activity type of scheduled event '${firstScheduled}' does not match activity type of activity command '${reorderedFirst}'`
-          : 'Nondeterminism error',
+        firstRequestIsLocal(history)
+          ? 'Missing associated machine for LocalActivity('
+          : firstScheduled
+            ? `Activity type of scheduled event '${firstScheduled}' does not match activity type of activity command '${reorderedFirst}'`
+            : 'Nondeterminism error',
       );
     },
   );
@@ -463,7 +521,8 @@ describe('npm run replay against a running Temporal server', () => {
     expect(run.stdout).toMatch(
       new RegExp(
         `^FAILED +${completed.workflowId}: DeterminismViolationError: \\[TMPRL1100\\] Nondeterminism error: ` +
-          "Activity type of scheduled event 'answerCall' does not match activity type of activity command 'createCall'$",
+          // Recorded with the current code: the answer is a local activity (patch local-answer).
+          'Missing associated machine for LocalActivity\\(1\\)$',
         'm',
       ),
     );

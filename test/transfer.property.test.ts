@@ -62,6 +62,8 @@ it('ends every transfer as the in-order one, whatever the order, duplicates, lat
   expect(report.distinctDeliveryOrders, text).toBeGreaterThan(10);
   expect(report.exercised.duplicates, text).toBeGreaterThan(0);
   expect(report.exercised.notificationBeforeResponse, text).toBeGreaterThan(0);
+  // The answer too, a local activity (patch local-answer): its notifications came while it waited.
+  expect(report.notificationBeforeResponseBy.answerCall, text).toBeGreaterThan(0);
   expect(report.exercised.orderDifferentFromBaseline, text).toBeGreaterThan(0);
   // About 20 s on a quiet 2-core machine; the margin is for a machine busy with other test files.
 }, 150_000);

@@ -4,12 +4,14 @@
 // worker process takes over. Webhook, simulator and Temporal dev server stay up meanwhile.
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import type { RequestRecord } from '../src/simulator/index.js';
+import { deliveryProfiles } from './support/flow-properties.js';
 import {
   activityTypeOf,
   buildTestWorkflowBundle,
   describeHistory,
   eventTypeName,
   type HandoffTestStack,
+  localActivityOf,
   startHandoffTestStack,
   startTestTemporal,
   type TestTemporal,
@@ -129,3 +131,85 @@ it('completes the transfer exactly once when the worker is killed right after se
   );
   expect(events.at(-1) && eventTypeName(events.at(-1)!)).toBe('WorkflowExecutionCompleted');
 });
+
+it('takes its own answer when the worker is killed while the answer, a local activity, waits for Graph', async () => {
+  onTestFailed(() => {
+    console.error(workers.flatMap((worker) => worker.output).join('\n'));
+  });
+  // Only this test's workers: one left running would take the workflow task of the killed one.
+  await Promise.all(workers.map((worker) => worker.kill()));
+  const { sim } = stack;
+  sim.configure({ notifications: { delayMs: 10 } });
+  sim.clearFaults();
+  // The P2P call's establishing/established come 20 s late: after the workflow task of the killed
+  // worker timed out and the next worker ran the workflow again. Graph holds the answer's response,
+  // so the worker is killed after Graph took the answer and before the local activity returned.
+  const profiles = deliveryProfiles(sim);
+  profiles.add({
+    urlContains: '/api/calls/transfer-',
+    seed: 1,
+    late: [
+      { kind: 'establishing', call: 0, delayMs: 20_000 },
+      { kind: 'established', call: 0, delayMs: 20_000 },
+    ],
+  });
+  sim.injectFault({ method: 'POST', path: answerPath, delayMs: 5_000 });
+  try {
+    const first = startWorker('worker-3');
+    await first.ready;
+    const { callId, workflowId, handle } = await stack.placeCall();
+    await waitUntil(
+      'the answer to reach Graph',
+      () =>
+        requests('POST', answerPath).some((request) => request.path.includes(callId)) ? true : undefined,
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
+    await first.kill();
+    expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
+
+    const second = startWorker('worker-4');
+    await second.ready;
+    const result = await handle.result();
+    await sim.whenIdle();
+    expect(result).toMatchObject({ outcome: 'completed', p2pCallId: callId });
+
+    // A local activity leaves no trace until its workflow task completes: the next worker sent the
+    // answer again, Graph refused it (409), and the call, read, reported this workflow's callback.
+    const answers = requests('POST', answerPath).filter((request) => request.path.includes(callId));
+    expect(answers.map((request) => request.status)).toEqual([202, 409]);
+    expect(
+      requests('POST', /\/communications\/calls$/).filter((request) => bodyNames(request, callId)),
+    ).toHaveLength(1);
+    expect(requests('DELETE', new RegExp(`/calls/${callId}$`))).toEqual([]);
+
+    const events = await stack.history(workflowId);
+    const history = describeHistory(events).join('\n');
+    expect(
+      events.some((event) => eventTypeName(event) === 'WorkflowTaskTimedOut'),
+      history,
+    ).toBe(true);
+    const answerMarkers = events.flatMap((event) => {
+      const local = localActivityOf(event);
+      return local?.activityType === 'answerCall' ? [local] : [];
+    });
+    expect(
+      answerMarkers.map((marker) => marker.failed),
+      history,
+    ).toEqual([true]);
+    expect(
+      events.some((event) => activityTypeOf(events, event) === 'getCall'),
+      history,
+    ).toBe(true);
+    expect(events.at(-1) && eventTypeName(events.at(-1)!)).toBe('WorkflowExecutionCompleted');
+  } finally {
+    profiles.remove('/api/calls/transfer-');
+    sim.clearFaults();
+  }
+});
+
+const answerPath = /\/answer$/;
+
+/** Whether a create-call request is this transfer's (its callbackUri names the workflow). */
+function bodyNames(request: RequestRecord, callId: string): boolean {
+  return JSON.stringify(request.body ?? '').includes(callId);
+}

@@ -3,7 +3,12 @@
  * Temporal histories: work a killed worker held (activity attempts and workflow tasks that timed
  * out) and waits that ended by reading Graph instead of a notification.
  */
-import { activityTypeOf, eventTypeName, type HistoryEvent } from '../../test/support/handoff-stack.js';
+import {
+  activityTypeOf,
+  eventTypeName,
+  type HistoryEvent,
+  localActivityOf,
+} from '../../test/support/handoff-stack.js';
 
 export interface HistoryFallout {
   histories: number;
@@ -38,6 +43,23 @@ export function summarizeHistories(histories: ReadonlyArray<readonly HistoryEven
       if (type === 'WorkflowTaskTimedOut') {
         fallout.workflowTaskTimeouts += 1;
         hit = true;
+      }
+      // A local activity (the answer under patch `local-answer`) is one marker: an attempt, and a
+      // timeout when it failed with one. A worker killed while it ran leaves no marker at all: the
+      // workflow task timed out (counted above) and the next worker ran it again.
+      const local = type === 'MarkerRecorded' ? localActivityOf(event) : undefined;
+      if (local) {
+        if (local.timedOut) {
+          fallout.activityTimeouts[local.activityType] =
+            (fallout.activityTimeouts[local.activityType] ?? 0) + 1;
+          hit = true;
+        }
+        if (sideEffects.has(local.activityType)) {
+          scheduled[local.activityType] = (scheduled[local.activityType] ?? 0) + 1;
+          if ((scheduled[local.activityType] ?? 0) > 1)
+            fallout.resends[local.activityType] = (fallout.resends[local.activityType] ?? 0) + 1;
+        }
+        continue;
       }
       const activity = activityTypeOf(list, event);
       if (!activity) continue;

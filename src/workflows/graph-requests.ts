@@ -14,6 +14,7 @@ import {
   condition,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   TimeoutFailure,
 } from '@temporalio/workflow';
@@ -37,6 +38,11 @@ export const singleAttemptGraphOptions = {
 export const retriedGraph = proxyActivities<GraphActivities>(retriedGraphOptions);
 /** Activities that must not be sent twice: one attempt each, retried by `sendOnce`. */
 export const singleAttemptGraph = proxyActivities<GraphActivities>(singleAttemptGraphOptions);
+/**
+ * The same, run by the worker that runs the workflow task (a local activity): no activity task
+ * queue between the workflow and Graph. For the answer only (answer.ts, LOCAL_ANSWER_PATCH).
+ */
+export const singleAttemptLocalGraph = proxyLocalActivities<GraphActivities>(singleAttemptGraphOptions);
 
 export interface SendOnceOptions<T> {
   /** For messages and the UI, e.g. `invite caller into group call X`. */

@@ -63,6 +63,7 @@ import {
   eventTypeName,
   type HandoffTestStack,
   type HistoryEvent,
+  localActivityOf,
   waitUntil,
 } from './handoff-stack.js';
 import { prototypeMemberIds } from './hostile-ids.js';
@@ -987,6 +988,11 @@ export function deliveryOrderOf(run: RunFootprint, scenario: FlowScenario, name:
     } else if (type === 'ActivityTaskCompleted') {
       const activity = activityTypeOf(run.history, event);
       if (activity && activities.has(activity)) order.push(`←${activity}`);
+    } else if (type === 'MarkerRecorded') {
+      // A local activity (the answer): the workflow saw its result before the signals buffered
+      // while it ran, which the history writes after the marker.
+      const local = localActivityOf(event);
+      if (local && !local.failed && activities.has(local.activityType)) order.push(`←${local.activityType}`);
     }
   }
   return order;
@@ -1045,6 +1051,8 @@ export interface FlowPropertyReport {
     orderDifferentFromBaseline: number;
     notificationAfterFinish: number;
   };
+  /** Runs with a notification before a response, by the activity that was waiting (`answerCall`, …). */
+  notificationBeforeResponseBy: Record<string, number>;
   baseline: { summary: FlowSummary; deliveryOrder: string };
   durationMs: number;
 }
@@ -1146,6 +1154,7 @@ export async function checkFlowProperty(options: FlowPropertyOptions): Promise<F
     orderDifferentFromBaseline: 0,
     notificationAfterFinish: 0,
   };
+  const notificationBeforeResponseBy: Record<string, number> = {};
   let passed = 0;
   for (let start = 0; start < samples.length; start += concurrency) {
     const batch = samples.slice(start, start + concurrency);
@@ -1156,7 +1165,11 @@ export async function checkFlowProperty(options: FlowPropertyOptions): Promise<F
       // Graph posted a copy of a notification. (A repeated label is no sign of one: a call's
       // roster is reported more than once in flows that invite into it.)
       if (footprint.deliveries.some((delivery) => delivery.duplicate)) exercised.duplicates += 1;
-      if (seesNotificationBeforeResponse(footprint, scenario)) exercised.notificationBeforeResponse += 1;
+      const waiting = notifiedWhileWaiting(footprint, scenario);
+      if (waiting.size > 0) exercised.notificationBeforeResponse += 1;
+      for (const activity of waiting) {
+        notificationBeforeResponseBy[activity] = (notificationBeforeResponseBy[activity] ?? 0) + 1;
+      }
       if (withoutDuplicates(order).join(' ') !== withoutDuplicates(baselineOrder).join(' ')) {
         exercised.orderDifferentFromBaseline += 1;
       }
@@ -1186,20 +1199,50 @@ export async function checkFlowProperty(options: FlowPropertyOptions): Promise<F
     failures,
     distinctDeliveryOrders: orders.size,
     exercised,
+    notificationBeforeResponseBy,
     baseline: { summary: baselineSummary, deliveryOrder: baselineOrder.join(' ') },
     durationMs: Date.now() - began,
   };
 }
 
 /**
- * A notification reached the workflow while one of its state-changing requests was still waiting
- * for its response: Graph acted, notified, and answered later (design.md, "Facts").
+ * The state-changing requests (by activity type) that were still waiting for their response when
+ * a notification reached the workflow: Graph acted, notified, and answered later (design.md, "Facts").
+ *
+ * An activity is in flight from its ActivityTaskScheduled to its result's event. A local activity
+ * (the answer under patch `local-answer`) has only its marker, recorded with the workflow task
+ * that ran it; the server buffers the signals that come meanwhile and writes them after that
+ * task's events, with the time they came. It ran from its schedule time for as long as its
+ * `complete_time` is past the WorkflowTaskStarted it was scheduled in (core's workflow clock), and
+ * a signal whose event time falls in that span came while the answer was waiting.
  */
-function seesNotificationBeforeResponse(run: RunFootprint, scenario: FlowScenario): boolean {
+function notifiedWhileWaiting(run: RunFootprint, scenario: FlowScenario): Set<string> {
   const activities = new Set(scenario.stateChangingRequests.map((request) => request.activity));
-  const inFlight = new Set<string>();
+  const waiting = new Set<string>();
+  const localSpans: Array<{ activity: string; fromMs: number; toMs: number }> = [];
+  let taskStartedMs = Number.NaN;
   for (const event of run.history) {
     const type = eventTypeName(event);
+    if (type === 'WorkflowTaskStarted') taskStartedMs = eventTimeMs(event);
+    const local = type === 'MarkerRecorded' ? localActivityOf(event) : undefined;
+    if (local && activities.has(local.activityType)) {
+      const fromMs = Number.isNaN(local.scheduledAtMs) ? taskStartedMs : local.scheduledAtMs;
+      localSpans.push({
+        activity: local.activityType,
+        fromMs,
+        toMs: fromMs + (local.completeTimeMs - taskStartedMs),
+      });
+    }
+  }
+  const inFlight = new Map<string, string>();
+  for (const event of run.history) {
+    const type = eventTypeName(event);
+    if (type === 'WorkflowExecutionSignaled') {
+      const at = eventTimeMs(event);
+      for (const span of localSpans) if (at > span.fromMs && at < span.toMs) waiting.add(span.activity);
+      for (const activity of inFlight.values()) waiting.add(activity);
+      continue;
+    }
     const activity = activityTypeOf(run.history, event);
     if (activity && activities.has(activity)) {
       const scheduledId = String(
@@ -1209,13 +1252,11 @@ function seesNotificationBeforeResponse(run: RunFootprint, scenario: FlowScenari
               event.activityTaskFailedEventAttributes?.scheduledEventId ??
               event.activityTaskTimedOutEventAttributes?.scheduledEventId),
       );
-      if (type === 'ActivityTaskScheduled') inFlight.add(scheduledId);
+      if (type === 'ActivityTaskScheduled') inFlight.set(scheduledId, activity);
       else if (type !== 'ActivityTaskStarted') inFlight.delete(scheduledId);
-    } else if (type === 'WorkflowExecutionSignaled' && inFlight.size > 0) {
-      return true;
     }
   }
-  return false;
+  return waiting;
 }
 
 /** Some notification reached the callback after the workflow had closed. */
@@ -1234,6 +1275,7 @@ export function formatFlowReport(report: FlowPropertyReport): string {
     `  passed ${report.passed}, failed ${report.failures.length}`,
     `  distinct delivery orders seen: ${report.distinctDeliveryOrders}`,
     `  runs with duplicates ${report.exercised.duplicates}, a notification before its response ${report.exercised.notificationBeforeResponse}, an order other than in-order ${report.exercised.orderDifferentFromBaseline}, a notification after the workflow finished ${report.exercised.notificationAfterFinish}`,
+    `  a notification before the response of: ${JSON.stringify(report.notificationBeforeResponseBy)}`,
     `  in-order delivery: ${report.baseline.deliveryOrder}`,
   ];
   for (const failure of report.failures.slice(0, 10)) {

@@ -332,6 +332,7 @@ const eventTypeNames: Record<number, string> = {
   19: 'TimerCanceled',
   20: 'WorkflowExecutionCancelRequested',
   21: 'WorkflowExecutionCanceled',
+  25: 'MarkerRecorded',
   26: 'WorkflowExecutionSignaled',
   27: 'WorkflowExecutionTerminated',
   40: 'UpsertWorkflowSearchAttributes',
@@ -351,6 +352,55 @@ export function activityTypeOf(events: HistoryEvent[], event: HistoryEvent): str
   if (scheduledId === undefined || scheduledId === null) return undefined;
   const scheduled = events.find((candidate) => Number(candidate.eventId) === Number(scheduledId));
   return scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? undefined;
+}
+
+/** The marker name the SDK's core gives a local activity's MarkerRecorded event. */
+export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** What a local activity's marker says: which activity, when it ran, whether it failed. */
+export interface LocalActivityMarker {
+  activityType: string;
+  /** The worker's clock when the workflow scheduled it (`original_schedule_time`); NaN if absent. */
+  scheduledAtMs: number;
+  /**
+   * Core's `complete_time`: the workflow's time when the task that scheduled it started (that
+   * WorkflowTaskStarted's event time) plus how long the activity ran. NaN if absent.
+   */
+  completeTimeMs: number;
+  failed: boolean;
+  timedOut: boolean;
+}
+
+type MarkerTime = { seconds?: number | string; nanos?: number } | null | undefined;
+
+function markerTimeMs(time: MarkerTime): number {
+  return time ? Number(time.seconds ?? 0) * 1000 + Math.floor((time.nanos ?? 0) / 1e6) : Number.NaN;
+}
+
+/**
+ * A local activity (the answer under patch `local-answer`) has no events of its own: one
+ * MarkerRecorded, written with the workflow task that ran it, whose `data` is core's JSON
+ * (`activity_type`, `complete_time`, `original_schedule_time`, …) and whose `failure` is set when
+ * it failed.
+ */
+export function localActivityOf(event: HistoryEvent): LocalActivityMarker | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as {
+    activity_type?: string;
+    complete_time?: MarkerTime;
+    original_schedule_time?: MarkerTime;
+  };
+  if (!parsed.activity_type) return undefined;
+  return {
+    activityType: parsed.activity_type,
+    scheduledAtMs: markerTimeMs(parsed.original_schedule_time),
+    completeTimeMs: markerTimeMs(parsed.complete_time),
+    failed: Boolean(marker.failure),
+    timedOut: Boolean(marker.failure?.cause?.timeoutFailureInfo ?? marker.failure?.timeoutFailureInfo),
+  };
 }
 
 /** `ActivityTaskScheduled:createCall`, `WorkflowExecutionSignaled`, …: a history at a glance, for messages. */

@@ -11,6 +11,7 @@ import {
   HandoffFlow,
   HandoffTransferState,
 } from '../../../src/temporal/search-attributes.js';
+import { LOCAL_ANSWER_PATCH } from '../../../src/workflows/answer.js';
 import { openCallSession } from '../../../src/workflows/call-session.js';
 import { singleAttemptGraph } from '../../../src/workflows/graph-requests.js';
 import { FEWER_UPSERTS_PATCH } from '../../../src/workflows/transfer/transfer.js';
@@ -26,6 +27,8 @@ export async function transferCall(input: TransferInput): Promise<void> {
       { key: HandoffFlow, value: 'p2p-to-group' },
     ]);
   }
+  // As the real one before its answer; the group call is then created where the answer was sent.
+  patched(LOCAL_ANSWER_PATCH);
   await singleAttemptGraph.createCall({
     '@odata.type': '#microsoft.graph.call',
     callbackUri: input.callbackUri,
