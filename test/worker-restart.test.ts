@@ -50,6 +50,15 @@ function startWorker(name: string): WorkerProcess {
   return worker;
 }
 
+/** SIGKILLs `worker` (mid-request) and starts `name` in its place, ready to take the run over. */
+async function replaceWorker(worker: WorkerProcess, name: string): Promise<WorkerProcess> {
+  await worker.kill();
+  expect(await worker.exited).toMatchObject({ signal: 'SIGKILL' });
+  const next = startWorker(name);
+  await next.ready;
+  return next;
+}
+
 const invitePath = /\/participants\/invite$/;
 
 function requests(method: string, path: RegExp): RequestRecord[] {
@@ -78,11 +87,7 @@ it('completes the transfer exactly once when the worker is killed right after se
     },
     { timeoutMs: 30_000, intervalMs: 20 },
   );
-  await first.kill();
-  expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
-
-  const second = startWorker('worker-2');
-  await second.ready;
+  const second = await replaceWorker(first, 'worker-2');
   const result = await handle.result();
   await sim.whenIdle();
 
@@ -164,11 +169,7 @@ it('takes its own answer when the worker is killed while the answer, a local act
         requests('POST', answerPath).some((request) => request.path.includes(callId)) ? true : undefined,
       { timeoutMs: 30_000, intervalMs: 20 },
     );
-    await first.kill();
-    expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
-
-    const second = startWorker('worker-4');
-    await second.ready;
+    await replaceWorker(first, 'worker-4');
     const result = await handle.result();
     await sim.whenIdle();
     expect(result).toMatchObject({ outcome: 'completed', p2pCallId: callId });
