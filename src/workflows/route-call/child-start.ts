@@ -5,7 +5,7 @@
  */
 import type { SearchAttributePair } from '@temporalio/common';
 // identity.ts alone: graph/index.js also exports the Graph client (node:crypto), not for workflows.
-import { describeIdentity } from '../../graph/identity.js';
+import { describeIdentity } from '../../graph/identity-set.js';
 import type { InvitationParticipantInfo } from '../../graph/index.js';
 import { HandoffFlow, HandoffTransferState } from '../../temporal/search-attributes.js';
 import { transferWorkflowId } from '../definitions.js';

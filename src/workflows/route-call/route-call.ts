@@ -29,7 +29,7 @@ import {
 } from '@temporalio/workflow';
 import type { RoutingActivities } from '../../activities/decision-hook.js';
 // identity.ts alone: graph/index.js also exports the Graph client (node:crypto), not for workflows.
-import { primaryIdentity } from '../../graph/identity.js';
+import { primaryIdentity } from '../../graph/identity-set.js';
 import {
   HandoffCallIds,
   HandoffCallOwner,
