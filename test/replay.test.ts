@@ -33,7 +33,7 @@ import {
   type WorkflowCode,
 } from '../src/bin/replay.js';
 import { projectRoot } from '../src/temporal/project-root.js';
-import { workflowInterceptorModules, workflowsPath } from '../src/worker/worker.js';
+import { workflowBundleOptions } from '../src/worker/worker.js';
 
 // Workers log every workflow phase at INFO, and core logs each nondeterminism this file provokes on
 // purpose at WARN: keep the output to what is unexpected. The Runtime is per process and may exist.
@@ -71,10 +71,7 @@ const reorderedCode: WorkflowCode = { workflowBundle: { codePath: reorderedBundl
 
 beforeAll(async () => {
   const logger = new DefaultLogger('WARN');
-  writeFileSync(
-    currentBundlePath,
-    (await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger })).code,
-  );
+  writeFileSync(currentBundlePath, (await bundleWorkflowCode({ ...workflowBundleOptions, logger })).code);
   writeFileSync(
     reorderedBundlePath,
     (await bundleWorkflowCode({ workflowsPath: reorderedWorkflowsPath, logger })).code,

@@ -5,8 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
+import { type InjectedSinks, Worker } from '@temporalio/worker';
+import type { Sinks } from '@temporalio/workflow';
 import { seedMeetingTarget } from '../../src/config/env.js';
+import { handoffWorkflowSinks } from '../../src/worker/workflow-sinks.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { BotReceiver } from '../../test/support/bot-receiver.js';
 import { type HandoffTestStack, waitUntil } from '../../test/support/handoff-stack.js';
@@ -353,7 +355,7 @@ export async function replayRow(context: BenchContext): Promise<RowBench> {
       return client.workflow.getHandle(workflowId).fetchHistory();
     }),
   );
-  const replaySide = (histories: History[], codePath: string): Side => ({
+  const replaySide = (histories: History[], codePath: string, sinks?: InjectedSinks<Sinks>): Side => ({
     async measure(warmUp) {
       const count = warmUp ? Math.min(2, sizes.replayHistories) : sizes.replayHistories;
       const items = Array.from({ length: count }, (_, index) => ({
@@ -362,7 +364,8 @@ export async function replayRow(context: BenchContext): Promise<RowBench> {
       }));
       const started = performance.now();
       let failed = 0;
-      for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath } }, items)) {
+      const options = { workflowBundle: { codePath }, ...(sinks ? { sinks } : {}) };
+      for await (const result of Worker.runReplayHistories(options, items)) {
         if (result.error) failed += 1;
       }
       if (failed > 0) throw new Error(`row 6: ${failed} of ${count} histories did not replay`);
@@ -370,7 +373,8 @@ export async function replayRow(context: BenchContext): Promise<RowBench> {
     },
   });
   return {
-    handoff: replaySide(handoffHistories, context.workflowBundlePath),
+    // With the sinks its workflows call, as `npm run replay` registers them (src/bin/replay.ts).
+    handoff: replaySide(handoffHistories, context.workflowBundlePath, handoffWorkflowSinks({})),
     bare: replaySide(bareHistories, context.bareWorkflowBundlePath),
   };
 }

@@ -31,7 +31,7 @@ import {
 } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { connectClient } from '../temporal/connection.js';
-import { workflowInterceptorModules, workflowsPath } from '../worker/worker.js';
+import { workflowInterceptorModules, workflowPreloadModules, workflowsPath } from '../worker/worker.js';
 import { handoffWorkflowSinks } from '../worker/workflow-sinks.js';
 import * as handoffWorkflows from '../workflows/index.js';
 
@@ -71,7 +71,12 @@ export async function replayHistories(
     {
       ...code,
       // As a worker runs them: a bundle has the interceptors in it, the sources get them here.
-      ...('workflowsPath' in code ? { interceptors: { workflowModules: workflowInterceptorModules } } : {}),
+      ...('workflowsPath' in code
+        ? {
+            interceptors: { workflowModules: workflowInterceptorModules },
+            bundlerOptions: { preloadModules: workflowPreloadModules },
+          }
+        : {}),
       sinks: handoffWorkflowSinks({}),
       replayName: 'handoff-replay',
     },

@@ -21,6 +21,19 @@ export const workflowsPath = fileURLToPath(new URL(`../workflows/index${ownExten
 export const workflowInterceptorModules = [
   fileURLToPath(new URL(`../workflows/interceptors${ownExtension}`, import.meta.url)),
 ];
+/**
+ * Modules evaluated once per worker and shared by all its workflows, instead of once per workflow:
+ * only modules that hold no workflow's state (src/workflows/tracing/active-span.ts says why this one).
+ */
+export const workflowPreloadModules = [
+  fileURLToPath(new URL(`../workflows/tracing/active-span${ownExtension}`, import.meta.url)),
+];
+/** What every bundle of Handoff's workflows is built from: the worker's, `npm run build:workflows`', replay's. */
+export const workflowBundleOptions = {
+  workflowsPath,
+  workflowInterceptorModules,
+  preloadModules: workflowPreloadModules,
+};
 
 export interface HandoffWorkerOptions {
   connection: NativeConnection;
@@ -70,6 +83,10 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
     ...(workflowBundlePath !== undefined
       ? { workflowBundle: { codePath: workflowBundlePath } }
       : { workflowsPath }),
+    // A prebuilt bundle has the preloaded modules in it too.
+    ...(workflowBundlePath === undefined
+      ? { bundlerOptions: { preloadModules: workflowPreloadModules } }
+      : {}),
     interceptors: {
       ...(workflowBundlePath === undefined ? { workflowModules: workflowInterceptorModules } : {}),
       activity: tracingActivityInterceptors(options.tracing),

@@ -2,15 +2,14 @@
  * Handoff's workflow interceptors, bundled with the workflow code (src/worker/bundle.ts) and loaded
  * by every worker and replay alike, so a workflow runs the same code whether tracing is on or not:
  *
- * - OpenTelemetry (issue 13.4): a span for the workflow run, each signal handled and each activity
+ * - Tracing (issue 13.4): a span for the workflow run, each message handled and each activity
  *   scheduled, linked to the client's span through the headers; made in the sandbox and handed to
- *   the worker's `exporter` sink (a no-op when tracing is off). Only headers change, never commands,
- *   and the SDK flags keep older histories replaying.
+ *   the worker's `exporter` sink (a no-op when tracing is off). Only headers change, never commands
+ *   (tracing/tracing-interceptors.ts).
  * - Counting (issue 13.3): each run started and closed, by workflow type and outcome, reported to
  *   the worker's `handoffMetrics` sink. Sinks are not called while replaying, so a run evicted from
  *   the cache and replayed is not counted twice.
  */
-import { interceptors as openTelemetryInterceptors } from '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors.js';
 import {
   ContinueAsNew,
   isCancellation,
@@ -21,6 +20,7 @@ import {
   type WorkflowInterceptorsFactory,
   workflowInfo,
 } from '@temporalio/workflow';
+import { tracingInterceptors } from './tracing/tracing-interceptors.js';
 import { type HandoffMetricsSinks, type WorkflowCloseStatus, workflowOutcomeOf } from './workflow-metrics.js';
 
 const { handoffMetrics } = proxySinks<HandoffMetricsSinks>();
@@ -45,7 +45,7 @@ class CountingInterceptor implements WorkflowInboundCallsInterceptor {
 }
 
 export const interceptors: WorkflowInterceptorsFactory = () => {
-  const tracing = openTelemetryInterceptors();
+  const tracing = tracingInterceptors();
   return {
     ...tracing,
     // Counting outermost: a run is counted whatever the tracing interceptor does.

@@ -29,7 +29,7 @@ import type { Tracing } from '../../src/tracing/tracing.js';
 import { buildApiServer, buildWebhookServer } from '../../src/webhook/index.js';
 import { createWebhookMetrics } from '../../src/webhook/metrics.js';
 import type { WorkerMetrics } from '../../src/worker/metrics.js';
-import { createHandoffWorker, workflowInterceptorModules, workflowsPath } from '../../src/worker/worker.js';
+import { createHandoffWorker, workflowBundleOptions } from '../../src/worker/worker.js';
 import { transferWorkflowId } from '../../src/workflows/definitions.js';
 import type { transferCall } from '../../src/workflows/transfer/transfer.js';
 import { sharedResource } from './shared.js';
@@ -84,8 +84,7 @@ export interface TestWorkflowBundle {
 
 export async function buildTestWorkflowBundle(): Promise<TestWorkflowBundle> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    workflowInterceptorModules,
+    ...workflowBundleOptions,
     logger: new DefaultLogger('WARN'),
   });
   const dir = mkdtempSync(join(tmpdir(), 'handoff-e2e-bundle-'));
