@@ -6,11 +6,8 @@
  * bare route (bench/perf/bare-webhook.ts) for BENCH_TASK_QUEUE on BENCH_TEMPORAL_ADDRESS.
  * Prints `[bench-webhook] ready <url>` once it listens; SIGTERM closes it.
  */
-import { Client, Connection } from '@temporalio/client';
-import { prepareStandalone } from '../../src/app/standalone.js';
-import { connectClient } from '../../src/temporal/connection.js';
-import { startBareWebhook } from './bare-webhook.js';
-import { listenBenchWebhook } from './handoff-webhook.js';
+// Each side imports only its own modules (below, when it starts): a process's RSS is what it loaded,
+// and the bare side must not carry Handoff's modules.
 
 function setting(name: string): string {
   const value = process.env[name];
@@ -20,6 +17,11 @@ function setting(name: string): string {
 }
 
 async function handoffWebhook(): Promise<{ url: string; stop(): Promise<void> }> {
+  const [{ prepareStandalone }, { connectClient }, { listenBenchWebhook }] = await Promise.all([
+    import('../../src/app/standalone.js'),
+    import('../../src/temporal/connection.js'),
+    import('./handoff-webhook.js'),
+  ]);
   const { config, temporalAddress, simulator } = await prepareStandalone('webhook');
   if (!simulator) throw new Error('the bench runs Handoff against its simulator: SIMULATOR_URL is required');
   const client = await connectClient(config.temporal, temporalAddress);
@@ -34,6 +36,10 @@ async function handoffWebhook(): Promise<{ url: string; stop(): Promise<void> }>
 }
 
 async function bareWebhook(): Promise<{ url: string; stop(): Promise<void> }> {
+  const [{ Client, Connection }, { startBareWebhook }] = await Promise.all([
+    import('@temporalio/client'),
+    import('./bare-webhook.js'),
+  ]);
   const connection = await Connection.connect({ address: setting('BENCH_TEMPORAL_ADDRESS') });
   const client = new Client({ connection, namespace: setting('BENCH_NAMESPACE') });
   const webhook = await startBareWebhook(client, setting('BENCH_TASK_QUEUE'));
