@@ -39,61 +39,55 @@ import {
   workflowRandom,
 } from '@temporalio/workflow';
 import { activeTraceContext } from './active-span.js';
-import { carrierFor, TRACE_HEADER, type TraceContext, traceContextFrom } from './trace-context.js';
-import { inSpan, inSpanSync } from './workflow-spans.js';
+import { carrierFor, TRACE_HEADER, traceContextFrom } from './trace-context.js';
+import { inSpan, inSpanSync, type SpanOptions } from './workflow-spans.js';
 
 const replayedSpans = (): number => workflowRandom.random();
 const unreplayedSpans = (): number => getRandomStream('handoff-tracing-unreplayed').random();
 const isContinueAsNew = (error: unknown): boolean => error instanceof ContinueAsNew;
 
-function remoteParentIn(headers: Headers): TraceContext | undefined {
+/** The trace context a message's headers carry; undefined when they carry no trace header at all. */
+function fromHeaders(headers: Headers): SpanOptions['fromHeaders'] {
   const payload = headers[TRACE_HEADER];
-  return payload === undefined ? undefined : traceContextFrom(defaultPayloadConverter.fromPayload(payload));
+  if (payload === undefined) return undefined;
+  return { remoteParent: traceContextFrom(defaultPayloadConverter.fromPayload(payload)) };
 }
 
 function withTraceContext(headers: Headers): Headers {
   return { ...headers, [TRACE_HEADER]: defaultPayloadConverter.toPayload(carrierFor(activeTraceContext())) };
 }
 
+// Each method keeps the shape of its counterpart in @temporalio/interceptors-opentelemetry (an async
+// method returning `await inSpan(…)`, an async `fn` for outbound calls): see inSpan for why.
 class TracingInboundInterceptor implements WorkflowInboundCallsInterceptor {
-  execute(
-    input: WorkflowExecuteInput,
-    next: Next<WorkflowInboundCallsInterceptor, 'execute'>,
-  ): Promise<unknown> {
+  async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>) {
     const name = `RunWorkflow:${workflowInfo().workflowType}`;
-    const options = { name, remoteParent: remoteParentIn(input.headers), random: replayedSpans };
-    return inSpan({ ...options, isExpected: isContinueAsNew }, () => next(input));
+    const options = { name, fromHeaders: fromHeaders(input.headers), random: replayedSpans };
+    return await inSpan({ ...options, isExpected: isContinueAsNew }, () => next(input));
   }
 
-  handleSignal(
-    input: SignalInput,
-    next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>,
-  ): Promise<void> {
+  async handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>) {
     const options = { name: `HandleSignal:${input.signalName}`, random: replayedSpans };
-    return inSpan({ ...options, remoteParent: remoteParentIn(input.headers) }, () => next(input));
+    return await inSpan({ ...options, fromHeaders: fromHeaders(input.headers) }, () => next(input));
   }
 
-  handleUpdate(
-    input: UpdateInput,
-    next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>,
-  ): Promise<unknown> {
+  async handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>) {
     const options = { name: `HandleUpdate:${input.name}`, random: replayedSpans };
     const attributes = { temporalUpdateId: input.updateId };
-    return inSpan({ ...options, remoteParent: remoteParentIn(input.headers), attributes }, () => next(input));
+    return await inSpan({ ...options, fromHeaders: fromHeaders(input.headers), attributes }, () =>
+      next(input),
+    );
   }
 
   validateUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'validateUpdate'>): void {
     const options = { name: `ValidateUpdate:${input.name}`, random: unreplayedSpans };
     const attributes = { temporalUpdateId: input.updateId };
-    inSpanSync({ ...options, remoteParent: remoteParentIn(input.headers), attributes }, () => next(input));
+    inSpanSync({ ...options, fromHeaders: fromHeaders(input.headers), attributes }, () => next(input));
   }
 
-  handleQuery(
-    input: QueryInput,
-    next: Next<WorkflowInboundCallsInterceptor, 'handleQuery'>,
-  ): Promise<unknown> {
+  async handleQuery(input: QueryInput, next: Next<WorkflowInboundCallsInterceptor, 'handleQuery'>) {
     const options = { name: `HandleQuery:${input.queryName}`, random: unreplayedSpans };
-    return inSpan({ ...options, remoteParent: remoteParentIn(input.headers) }, () => next(input));
+    return await inSpan({ ...options, fromHeaders: fromHeaders(input.headers) }, () => next(input));
   }
 }
 
@@ -101,42 +95,51 @@ class TracingInboundInterceptor implements WorkflowInboundCallsInterceptor {
 const outbound = (name: string) => ({ name, random: replayedSpans });
 
 class TracingOutboundInterceptor implements WorkflowOutboundCallsInterceptor {
-  scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) {
-    return inSpan(outbound(`StartActivity:${input.activityType}`), () =>
+  async scheduleActivity(
+    input: ActivityInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>,
+  ) {
+    return await inSpan(outbound(`StartActivity:${input.activityType}`), async () =>
       next({ ...input, headers: withTraceContext(input.headers) }),
     );
   }
 
-  scheduleLocalActivity(
+  async scheduleLocalActivity(
     input: LocalActivityInput,
     next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
   ) {
-    return inSpan(outbound(`StartActivity:${input.activityType}`), () =>
+    return await inSpan(outbound(`StartActivity:${input.activityType}`), async () =>
       next({ ...input, headers: withTraceContext(input.headers) }),
     );
   }
 
-  startChildWorkflowExecution(
+  async startChildWorkflowExecution(
     input: StartChildWorkflowExecutionInput,
     next: Next<WorkflowOutboundCallsInterceptor, 'startChildWorkflowExecution'>,
   ) {
-    return inSpan(outbound(`StartChildWorkflow:${input.workflowType}`), () =>
+    return await inSpan(outbound(`StartChildWorkflow:${input.workflowType}`), async () =>
       next({ ...input, headers: withTraceContext(input.headers) }),
     );
   }
 
-  signalWorkflow(input: SignalWorkflowInput, next: Next<WorkflowOutboundCallsInterceptor, 'signalWorkflow'>) {
-    return inSpan(outbound(`SignalWorkflow:${input.signalName}`), () =>
+  async signalWorkflow(
+    input: SignalWorkflowInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'signalWorkflow'>,
+  ) {
+    return await inSpan(outbound(`SignalWorkflow:${input.signalName}`), async () =>
       next({ ...input, headers: withTraceContext(input.headers) }),
     );
   }
 
-  continueAsNew(input: ContinueAsNewInput, next: Next<WorkflowOutboundCallsInterceptor, 'continueAsNew'>) {
+  async continueAsNew(
+    input: ContinueAsNewInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'continueAsNew'>,
+  ) {
     const options = {
       ...outbound(`ContinueAsNew:${input.options.workflowType}`),
       isExpected: isContinueAsNew,
     };
-    return inSpan(options, () => next({ ...input, headers: withTraceContext(input.headers) }));
+    return await inSpan(options, async () => next({ ...input, headers: withTraceContext(input.headers) }));
   }
 
   getLogAttributes(

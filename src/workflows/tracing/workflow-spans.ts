@@ -109,8 +109,12 @@ function exceptionAttributes(error: unknown): Attributes {
 
 export interface SpanOptions {
   name: string;
-  /** The remote parent from a message's headers; the active span when absent. */
-  remoteParent?: TraceContext | undefined;
+  /**
+   * The message carried a trace header (even one naming no valid parent): the span's parent is
+   * then the remote one it names, and, as OpenTelemetry's `instrument` did, the span runs inside
+   * that context, one async layer deeper.
+   */
+  fromHeaders?: { remoteParent: TraceContext | undefined };
   /** Where the ids come from (see the module comment for which stream, and why). */
   random: () => number;
   /** Errors that end the span as OK (ContinueAsNew ends a run, it does not fail it). */
@@ -119,7 +123,8 @@ export interface SpanOptions {
 }
 
 function startSpan(options: SpanOptions): WorkflowSpan {
-  const span = new WorkflowSpan(options.name, options.remoteParent ?? activeTraceContext(), options.random);
+  const parent = options.fromHeaders?.remoteParent ?? activeTraceContext();
+  const span = new WorkflowSpan(options.name, parent, options.random);
   Object.assign(span.attributes, options.attributes);
   return span;
 }
@@ -129,27 +134,41 @@ function settle(span: WorkflowSpan, error: unknown, isExpected: SpanOptions['isE
   else span.failed(error);
 }
 
-/**
- * Runs `fn` in a new active span. `fn` is called synchronously, as the OpenTelemetry interceptors
- * call it, so the commands it issues keep their order in the workflow task.
- */
-export async function inSpan<T>(options: SpanOptions, fn: () => Promise<T>): Promise<T> {
-  const span = startSpan(options);
-  return withActiveSpan(span.context, async () => {
-    try {
-      const result = await fn();
-      span.succeeded();
-      return result;
-    } catch (error) {
-      settle(span, error, options.isExpected);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+async function wrapWithSpan<T>(
+  span: WorkflowSpan,
+  fn: () => T | Promise<T>,
+  options: SpanOptions,
+): Promise<T> {
+  try {
+    const result = await fn();
+    span.succeeded();
+    return result;
+  } catch (error) {
+    settle(span, error, options.isExpected);
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
-/** `inSpan` for a synchronous `fn` (update validators). */
+function startActiveSpan<T>(options: SpanOptions, fn: () => T | Promise<T>): Promise<T> {
+  const span = startSpan(options);
+  return withActiveSpan(span.context, async () => await wrapWithSpan(span, fn, options));
+}
+
+/**
+ * Runs `fn` in a new active span. `fn` is called synchronously, so the commands it issues keep
+ * their order in the workflow task. The awaits are those of @temporalio/interceptors-opentelemetry's
+ * `instrument`, one for one: how many microtask turns a result takes to come back through the
+ * interceptors decides which of two coroutines woken in one activation runs first, and so the order
+ * of their commands, which must stay what histories recorded under that package hold.
+ */
+export async function inSpan<T>(options: SpanOptions, fn: () => T | Promise<T>): Promise<T> {
+  if (options.fromHeaders) return await (async () => await startActiveSpan(options, fn))();
+  return await startActiveSpan(options, fn);
+}
+
+/** `inSpan` for a synchronous `fn` (update validators), with no await at all, as there. */
 export function inSpanSync<T>(options: SpanOptions, fn: () => T): T {
   const span = startSpan(options);
   return withActiveSpan(span.context, () => {
