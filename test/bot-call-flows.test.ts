@@ -4,15 +4,12 @@
 // a P2P call answered by another system into the call (example 3); moving a participant between
 // two meetings held by two botCall workflows (example 5); a hang-up while an invite still waits.
 import { randomUUID } from 'node:crypto';
-import { type WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IdentitySet } from '../src/graph/index.js';
 import { defaultCaller, type RequestRecord } from '../src/simulator/index.js';
-import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
-  BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
-  botCallWorkflowId,
   hangUpSignal,
   inviteParticipantsUpdate,
   moveParticipantUpdate,
@@ -24,6 +21,7 @@ import type {
   CallRequest,
   OperationOutcome,
 } from '../src/workflows/bot-call/types.js';
+import { type BotCallHandle, heldBotCall, startBotCall as startBotCallIn } from './support/bot-calls.js';
 import { type BotReceiver, startBotReceiver } from './support/bot-receiver.js';
 import { sharedHandoffStack, summaryOf, waitUntil } from './support/handoff-stack.js';
 import { stackCallbackUri } from './support/webhook-fixtures.js';
@@ -34,37 +32,10 @@ afterEach(() => {
   stack.sim.configure({ flows: { rosterMode: 'full', decliningIdentityIds: [] } });
 });
 
-type BotCallHandle = WorkflowHandle<typeof botCall>;
-
-async function startBotCall(request: CallRequest, extra: Partial<BotCallInput> = {}): Promise<BotCallHandle> {
-  const workflowId = botCallWorkflowId(randomUUID());
-  return stack.client.workflow.start<typeof botCall>(BOT_CALL_WORKFLOW_TYPE, {
-    workflowId,
-    taskQueue: stack.taskQueue,
-    args: [
-      {
-        request,
-        callbackUri: stackCallbackUri(stack, workflowId),
-        botAppId: stack.sim.botAppId,
-        tenantId: stack.sim.tenantId,
-        ...extra,
-      },
-    ],
-  });
-}
-
-/** Starts a botCall and waits until it holds an established call. */
-async function heldCall(
-  request: CallRequest,
-  extra: Partial<BotCallInput> = {},
-): Promise<{ handle: BotCallHandle; callId: string }> {
-  const handle = await startBotCall(request, extra);
-  const state = await waitUntil(`${handle.workflowId} established`, async () => {
-    const snapshot = await handle.query(botCallStateQuery);
-    return snapshot.phase === 'established' ? snapshot : undefined;
-  });
-  return { handle, callId: state.callId! };
-}
+const _startBotCall = (request: CallRequest, extra: Partial<BotCallInput> = {}) =>
+  startBotCallIn(stack, request, extra);
+const heldCall = (request: CallRequest, extra: Partial<BotCallInput> = {}) =>
+  heldBotCall(stack, request, extra);
 
 async function hangUp(handle: BotCallHandle): Promise<void> {
   await handle.signal(hangUpSignal);

@@ -3,18 +3,15 @@
 // verification, and the Graph simulator. Every kind of call reaches established and is held until
 // Graph ends it or the hangUp signal; a guest waits in the lobby until admitted or gives up.
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { graphClientFor } from '../src/app/graph.js';
 import type { RequestRecord } from '../src/simulator/index.js';
 import { HandoffCallIds, HandoffFlow, HandoffTransferState } from '../src/temporal/search-attributes.js';
-import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
   BOT_CALL_FAILED,
-  BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
-  botCallWorkflowId,
   hangUpSignal,
   INVALID_BOT_CALL_REQUEST,
   inviteParticipantsUpdate,
@@ -25,6 +22,7 @@ import type {
   BotCallSnapshot,
   CallRequest,
 } from '../src/workflows/bot-call/types.js';
+import { type BotCallHandle, startBotCall as startBotCallIn } from './support/bot-calls.js';
 import {
   activityTypeOf,
   describeHistory,
@@ -36,28 +34,13 @@ import { stackCallbackUri } from './support/webhook-fixtures.js';
 
 const stack = sharedHandoffStack();
 
-type BotCallHandle = WorkflowHandle<typeof botCall>;
-
 /** Starts a botCall with the Temporal client, as the HTTP API and other services do. */
 async function startBotCall(
   request: CallRequest,
   extra: Partial<BotCallInput> = {},
 ): Promise<{ workflowId: string; handle: BotCallHandle }> {
-  const workflowId = botCallWorkflowId(randomUUID());
-  const handle = await stack.client.workflow.start<typeof botCall>(BOT_CALL_WORKFLOW_TYPE, {
-    workflowId,
-    taskQueue: stack.taskQueue,
-    args: [
-      {
-        request,
-        callbackUri: stackCallbackUri(stack, workflowId),
-        botAppId: stack.sim.botAppId,
-        tenantId: stack.sim.tenantId,
-        ...extra,
-      },
-    ],
-  });
-  return { workflowId, handle };
+  const handle = await startBotCallIn(stack, request, extra);
+  return { workflowId: handle.workflowId, handle };
 }
 
 async function untilPhase(handle: BotCallHandle, phase: BotCallSnapshot['phase']): Promise<BotCallSnapshot> {

@@ -1,54 +1,24 @@
-// Workflows on a worker that keeps no workflow in its cache (HANDOFF_WORKER_STICKY_CACHE_SIZE=0):
-// every workflow task replays the history from the start, as after any worker restart or cache
-// eviction. What a workflow drew at random before must come out the same on that replay.
-//
-// The case that failed: botCall draws an operation's clientContext with uuid4() right after the
-// update's validator ran. The validator runs only when the update first arrives, never on replay,
-// and the tracing interceptors used to draw its span id from the workflow's random stream. The
-// replayed workflow then drew another clientContext than the one it had sent to Graph, and waited
-// forever for a report with that one (src/workflows/tracing/tracing-interceptors.ts).
-import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import type { botCall } from '../src/workflows/bot-call/bot-call.js';
 import {
-  BOT_CALL_WORKFLOW_TYPE,
   botCallStateQuery,
-  botCallWorkflowId,
   hangUpSignal,
   inviteParticipantsUpdate,
 } from '../src/workflows/bot-call/definitions.js';
-import { sharedHandoffStack, waitUntil } from './support/handoff-stack.js';
-import { stackCallbackUri } from './support/webhook-fixtures.js';
+import { type BotCallHandle, heldBotCall } from './support/bot-calls.js';
+import { sharedHandoffStack } from './support/handoff-stack.js';
 
 const stack = sharedHandoffStack({ env: { HANDOFF_WORKER_STICKY_CACHE_SIZE: '0' } });
 
 const alice = { user: { id: '7e1b4346-85a6-4bdd-abe3-d11c5d420efe', displayName: 'Alice' } };
 
-async function heldGroupCall(): Promise<WorkflowHandle<typeof botCall>> {
-  const workflowId = botCallWorkflowId(randomUUID());
-  const handle = await stack.client.workflow.start<typeof botCall>(BOT_CALL_WORKFLOW_TYPE, {
-    workflowId,
-    taskQueue: stack.taskQueue,
-    args: [
-      {
-        request: {
-          kind: 'groupCall',
-          targets: [
-            { user: { id: '98da8a1a-1b87-452c-a713-65d3f10b5555', displayName: 'user1' } },
-            { user: { id: 'bf5aae9a-d11d-47a8-93b1-782504c95555', displayName: 'user2' } },
-          ],
-          media: { kind: 'none' },
-        },
-        callbackUri: stackCallbackUri(stack, workflowId),
-        botAppId: stack.sim.botAppId,
-        tenantId: stack.sim.tenantId,
-      },
+async function heldGroupCall(): Promise<BotCallHandle> {
+  const { handle } = await heldBotCall(stack, {
+    kind: 'groupCall',
+    targets: [
+      { user: { id: '98da8a1a-1b87-452c-a713-65d3f10b5555', displayName: 'user1' } },
+      { user: { id: 'bf5aae9a-d11d-47a8-93b1-782504c95555', displayName: 'user2' } },
     ],
-  });
-  await waitUntil(`${workflowId} established`, async () => {
-    const state = await handle.query(botCallStateQuery);
-    return state.phase === 'established' ? state : undefined;
+    media: { kind: 'none' },
   });
   return handle;
 }
