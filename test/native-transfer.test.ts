@@ -261,20 +261,24 @@ describe('when the target never answers and Graph never says so (Temporal client
   it('keeps owning the call while it is transferring, reads it, then hangs it up: unconfirmed, no call left', async () => {
     const ringing = { user: { id: randomUUID(), displayName: 'Rings forever' } };
     stack.sim.configure({ flows: { ringingIdentityIds: [ringing.user.id] } });
-    const callId = await placeIncomingCall();
-    const handle = await startBlindTransfer(callId, ringing, {
-      timeouts: { transferOutcomeMs: 1_000, transferSettleMs: 2_500 },
-    });
-    const result = await handle.result();
-    expect(result).toMatchObject({ outcome: 'unconfirmed', callerCallHungUp: true });
-    expect(result.reason).toMatch(/still transferring 2500 ms after the transfer/);
-    expect(transfersOf(callId)).toHaveLength(1);
-    expect(hangUpsOf(callId)).toHaveLength(1);
-    // Read at the first deadline, then every transferOutcomeMs until transferSettleMs ran out.
-    const reads = graphRequests('GET', new RegExp(`/calls/${callId}$`));
-    expect(reads.length).toBeGreaterThanOrEqual(3);
-    // The workflow ended only once the call had: nothing the bot is in is left without an owner.
-    expect(stack.sim.getCall(callId)?.deleted).toBe(true);
+    try {
+      const callId = await placeIncomingCall();
+      const handle = await startBlindTransfer(callId, ringing, {
+        timeouts: { transferOutcomeMs: 1_000, transferSettleMs: 2_500 },
+      });
+      const result = await handle.result();
+      expect(result).toMatchObject({ outcome: 'unconfirmed', callerCallHungUp: true });
+      expect(result.reason).toMatch(/still transferring 2500 ms after the transfer/);
+      expect(transfersOf(callId)).toHaveLength(1);
+      expect(hangUpsOf(callId)).toHaveLength(1);
+      // Read at the first deadline, then every transferOutcomeMs until transferSettleMs ran out.
+      const reads = graphRequests('GET', new RegExp(`/calls/${callId}$`));
+      expect(reads.length).toBeGreaterThanOrEqual(3);
+      // The workflow ended only once the call had: nothing the bot is in is left without an owner.
+      expect(stack.sim.getCall(callId)?.deleted).toBe(true);
+    } finally {
+      stack.sim.configure({ flows: { ringingIdentityIds: [] } });
+    }
   });
 });
 

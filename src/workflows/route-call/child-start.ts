@@ -4,7 +4,8 @@
  * webhook (`input.starts`), the targets resolved from the rule file's names (`input.targets`).
  */
 import type { SearchAttributePair } from '@temporalio/common';
-// identity.ts alone: graph/index.js also exports the Graph client (node:crypto), not for workflows.
+// identity-set.ts, which imports nothing at run time: graph/index.js also exports the Graph client
+// (node:crypto), and identity.ts the zod schemas; neither belongs in the workflow bundle.
 import { describeIdentity } from '../../graph/identity-set.js';
 import type { InvitationParticipantInfo } from '../../graph/index.js';
 import { HandoffFlow, HandoffTransferState } from '../../temporal/search-attributes.js';

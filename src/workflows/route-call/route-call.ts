@@ -28,7 +28,8 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { RoutingActivities } from '../../activities/decision-hook.js';
-// identity.ts alone: graph/index.js also exports the Graph client (node:crypto), not for workflows.
+// identity-set.ts, which imports nothing at run time: graph/index.js also exports the Graph client
+// (node:crypto), and identity.ts the zod schemas; neither belongs in the workflow bundle.
 import { primaryIdentity } from '../../graph/identity-set.js';
 import {
   HandoffCallIds,

@@ -3,6 +3,10 @@
  * client and activity interceptors of @temporalio/interceptors-opentelemetry put a text map
  * (`traceparent`, `tracestate`, `baggage`) into the `_tracer-data` header. No imports: workflow code
  * uses it, and it is unit-tested on its own.
+ *
+ * Written here rather than taken from @opentelemetry/core's W3CTraceContextPropagator, which would
+ * put OpenTelemetry back into the workflow bundle (workflow-spans.ts says why that matters);
+ * test/trace-context.test.ts holds it to that propagator and to OpenTelemetry's id generator.
  */
 
 /** The header the OpenTelemetry interceptors read and write (TRACE_HEADER in that package). */
