@@ -25,7 +25,7 @@ import { seedMeetingTarget } from '../src/config/env.js';
 import { getFreePort } from '../src/temporal/ports.js';
 import { TRANSFER_WORKFLOW_TYPE as API_TRANSFER_TYPE } from '../src/webhook/transfer-start.js';
 import * as workflows from '../src/workflows/index.js';
-import { TRANSFER_FAILED as WORKFLOW_TRANSFER_FAILED } from '../src/workflows/transfer/transfer.js';
+import { TRANSFER_FAILED as WORKFLOW_TRANSFER_FAILED } from '../src/workflows/transfer/types.js';
 import {
   buildTestWorkflowBundle,
   type HandoffTestStack,

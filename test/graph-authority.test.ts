@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphClientFor } from '../src/app/graph.js';
 import { ConfigError, loadConfig } from '../src/config/env.js';
-import { createMsalTokenProvider, GraphAuthError } from '../src/graph/index.js';
+import { createMsalTokenProvider } from '../src/graph/auth.js';
+import { GraphAuthError } from '../src/graph/index.js';
 import { type GraphSimulator, startSimulator } from '../src/simulator/index.js';
 
 const tenantEnv = {

@@ -6,13 +6,13 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMsalTokenProvider, type MsalTokenProviderOptions } from '../src/graph/auth.js';
 import {
   type AnswerCallRequest,
   answerCallRequestSchema,
   type CreateCallRequest,
   createCallRequestSchema,
   createGraphClient,
-  createMsalTokenProvider,
   GraphAuthError,
   type GraphClient,
   GraphRequestError,
@@ -20,7 +20,6 @@ import {
   type InviteParticipantsRequest,
   isNotFound,
   isRetryable,
-  type MsalTokenProviderOptions,
   nationalCloud,
   parseRetryAfter,
 } from '../src/graph/index.js';

@@ -14,9 +14,10 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TemporalSettings } from '../src/config/env.js';
-import { connectClient, connectWorker } from '../src/temporal/connection.js';
+import { connectClient } from '../src/temporal/connection.js';
 import { type DevServer, startDevServer } from '../src/temporal/dev-server.js';
 import { getFreePort } from '../src/temporal/ports.js';
+import { connectWorker } from '../src/temporal/worker-connection.js';
 import { buildApiServer, buildWebhookServer, type WebhookDeps } from '../src/webhook/index.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
 import {

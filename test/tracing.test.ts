@@ -9,8 +9,9 @@ import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@o
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/env.js';
+import { tracingFromSettings } from '../src/tracing/configured.js';
 import { graphRouteTemplate, tracedFetch } from '../src/tracing/graph-fetch.js';
-import { startTracing, type Tracing, tracingFromSettings } from '../src/tracing/tracing.js';
+import { startTracing, type Tracing } from '../src/tracing/tracing.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../src/worker/metrics.js';
 import { handoffWorkflowSinks } from '../src/worker/workflow-sinks.js';
 import { workflowOutcomeOf } from '../src/workflows/workflow-metrics.js';
@@ -228,7 +229,7 @@ describe('OTLP export', () => {
       tracesEndpoint: `http://127.0.0.1:${port}/v1/traces`,
       serviceName: 'handoff-otlp-test',
     });
-    const otlp = tracingFromSettings(config.tracing)!;
+    const otlp = (await tracingFromSettings(config.tracing))!;
     // A Graph request's span, as a worker makes it (to the collector itself: any answer will do).
     await tracedFetch(otlp.tracer)(`http://127.0.0.1:${port}/v1.0/communications/calls/some-call-id`);
     await otlp.shutdown();

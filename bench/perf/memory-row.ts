@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { type HandoffTestStack, startHandoffTestStack, waitUntil } from '../../test/support/handoff-stack.js';
 import { callStateBody, stackCallbackUri } from '../../test/support/webhook-fixtures.js';
 import { bareNotificationBody } from './bare-activities.js';
+import { compileWebhookProcess } from './compiled-webhook.js';
 import { startBenchSigner } from './handoff-webhook.js';
 import { postExpecting, runClosedLoop } from './load.js';
 import { type MeasuredProcess, type MemoryReading, startMeasuredProcess } from './memory-processes.js';
@@ -110,6 +111,7 @@ function memorySide(context: BenchContext, side: MemorySide): Side {
               `RSS ${(before.rss / MB).toFixed(1)} → ${(after.rss / MB).toFixed(1)} MB, heap ${(before.heapUsed / MB).toFixed(1)} → ${(after.heapUsed / MB).toFixed(1)} MB (${after.threads} workflow thread)`,
           );
         }
+        const webhookAtStart = await webhook.memory();
         const result = await runClosedLoop(requests, sizes.webhookInFlight, (index) =>
           side.notify(webhookUrl, parked[index % parked.length] as string),
         );
@@ -119,6 +121,7 @@ function memorySide(context: BenchContext, side: MemorySide): Side {
           rssPerWorkflowKb: (after.rss - before.rss) / parkedCount / KB,
           heapPerWorkflowKb: (after.heapUsed - before.heapUsed) / parkedCount / KB,
           workerBaselineRssMb: before.rss / MB,
+          webhookStartRssMb: webhookAtStart.rss / MB,
           webhookRssMb: webhookMemory.rssBeforeGc / MB,
           webhookHeapMb: webhookMemory.heapUsed / MB,
         } satisfies Figures;
@@ -138,6 +141,7 @@ function memorySide(context: BenchContext, side: MemorySide): Side {
 /** Handoff: src/bin/worker.ts as docker-compose runs it, and row 1's webhook, on a stack of their own. */
 function handoffSide(
   context: BenchContext,
+  webhookEntryPoint: string,
   stack: HandoffTestStack,
   jwksUrl: string,
   token: () => Promise<string>,
@@ -166,7 +170,7 @@ function handoffSide(
     startWebhook: () =>
       startMeasuredProcess({
         name: 'handoff-webhook',
-        entryPoint: 'bench/perf/webhook-process.ts',
+        entryPoint: webhookEntryPoint,
         env: {
           ...standalone,
           // The stack's: the callback keys of its transfers are signed for this base URL's secret.
@@ -202,7 +206,7 @@ function handoffSide(
 }
 
 /** Bare: bench/perf/bare-worker.ts and the bare route, on a task queue of their own. */
-function bareSide(context: BenchContext): MemorySide {
+function bareSide(context: BenchContext, webhookEntryPoint: string): MemorySide {
   const taskQueue = `bench-memory-bare-${randomUUID()}`;
   const bare = {
     BENCH_TEMPORAL_ADDRESS: context.temporal.address,
@@ -225,7 +229,7 @@ function bareSide(context: BenchContext): MemorySide {
     startWebhook: () =>
       startMeasuredProcess({
         name: 'bare-webhook',
-        entryPoint: 'bench/perf/webhook-process.ts',
+        entryPoint: webhookEntryPoint,
         env: { ...bare, BENCH_WEBHOOK_SIDE: 'bare' },
         readyLine: '[bench-webhook] ready',
       }),
@@ -251,6 +255,10 @@ export async function memoryRow(context: BenchContext): Promise<RowBench> {
   log(
     `row 5: ${sizes.parkedWorkflows} workflows parked per side in a worker process of its own, ${sizes.memoryRequests} notification POSTs to a webhook process of its own`,
   );
+  const webhookEntryPoint = await compileWebhookProcess();
+  log(
+    `row 5: both webhooks run compiled JavaScript under plain node, as the Docker image does (${webhookEntryPoint})`,
+  );
   // A stack of its own with no worker in the bench: its transfers run in the worker process only.
   const stack = await startHandoffTestStack({
     temporal: context.temporal,
@@ -266,9 +274,9 @@ export async function memoryRow(context: BenchContext): Promise<RowBench> {
   return {
     handoff: memorySide(
       context,
-      handoffSide(context, stack, signer.jwksUrl, () => signer.token(3_600)),
+      handoffSide(context, webhookEntryPoint, stack, signer.jwksUrl, () => signer.token(3_600)),
     ),
-    bare: memorySide(context, bareSide(context)),
+    bare: memorySide(context, bareSide(context, webhookEntryPoint)),
     warmsItself: true,
   };
 }

@@ -1,5 +1,6 @@
 import type { HandoffConfig } from '../config/env.js';
-import { createGraphClient, createMsalTokenProvider, type GraphClient } from '../graph/index.js';
+import { createMsalTokenProvider } from '../graph/auth.js';
+import { createGraphClient, type GraphClient } from '../graph/index.js';
 import { tracedFetch } from '../tracing/graph-fetch.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { meteredFetch } from '../worker/graph-metrics.js';

@@ -7,10 +7,11 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { HandoffConfig } from '../config/env.js';
 import { type GraphSimulator, startSimulator } from '../simulator/index.js';
-import { connectClient, connectWorker } from '../temporal/connection.js';
+import { connectClient } from '../temporal/connection.js';
 import { type DevServer, startDevServer } from '../temporal/dev-server.js';
-import { tracingClientInterceptors } from '../tracing/temporal.js';
-import { type Tracing, tracingFromSettings } from '../tracing/tracing.js';
+import { connectWorker } from '../temporal/worker-connection.js';
+import { tracingFromSettings } from '../tracing/configured.js';
+import type { Tracing } from '../tracing/tracing.js';
 import { createHandoffWorker } from '../worker/worker.js';
 import { graphClientFor, graphFetchFor } from './graph.js';
 import { describeListeners, startListeners } from './servers.js';
@@ -71,11 +72,11 @@ export async function startStack(config: HandoffConfig, options: StackOptions = 
       stops.push(() => simulator!.stop());
       report(`Graph simulator on ${simulator.url}`);
     }
-    const tracing = options.tracing ?? tracingFromSettings(config.tracing);
+    const tracing = options.tracing ?? (await tracingFromSettings(config.tracing));
     if (tracing && options.tracing === undefined) stops.push(() => tracing.shutdown());
     const graph = graphClientFor(config, simulator, graphFetchFor(tracing, undefined));
 
-    const client = await connectClient(config.temporal, temporalAddress, tracingClientInterceptors(tracing));
+    const client = await connectClient(config.temporal, temporalAddress, tracing?.clientInterceptors);
     stops.push(() => client.connection.close());
 
     let worker: Worker | undefined;

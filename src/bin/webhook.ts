@@ -7,13 +7,12 @@ import { prepareStandalone } from '../app/standalone.js';
 import { webhookDepsFor } from '../app/webhook.js';
 import { ConfigError } from '../config/env.js';
 import { connectClient } from '../temporal/connection.js';
-import { tracingClientInterceptors } from '../tracing/temporal.js';
-import { tracingFromSettings } from '../tracing/tracing.js';
+import { tracingFromSettings } from '../tracing/configured.js';
 
 async function main(): Promise<void> {
   const { config, temporalAddress: address, simulator } = await prepareStandalone('webhook');
-  const tracing = tracingFromSettings(config.tracing);
-  const client = await connectClient(config.temporal, address, tracingClientInterceptors(tracing));
+  const tracing = await tracingFromSettings(config.tracing);
+  const client = await connectClient(config.temporal, address, tracing?.clientInterceptors);
   const listeners = await startListeners(
     config,
     webhookDepsFor(config, client, {

@@ -3,16 +3,16 @@ import { Runtime } from '@temporalio/worker';
 import { graphClientFor, graphFetchFor } from '../app/graph.js';
 import { prepareStandalone } from '../app/standalone.js';
 import { ConfigError } from '../config/env.js';
-import { connectWorker } from '../temporal/connection.js';
 import { getFreePort } from '../temporal/ports.js';
-import { tracingFromSettings } from '../tracing/tracing.js';
+import { connectWorker } from '../temporal/worker-connection.js';
+import { tracingFromSettings } from '../tracing/configured.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../worker/metrics.js';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from '../worker/metrics-server.js';
 import { createHandoffWorker } from '../worker/worker.js';
 
 async function main(): Promise<void> {
   const { config, temporalAddress: address, simulator } = await prepareStandalone('worker');
-  const tracing = tracingFromSettings(config.tracing);
+  const tracing = await tracingFromSettings(config.tracing);
   let metrics: WorkerMetrics | undefined;
   let metricsServer: WorkerMetricsServer | undefined;
   if (config.workerMetricsAddress !== undefined) {

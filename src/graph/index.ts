@@ -1,4 +1,5 @@
-export * from './auth.js';
+// Graph's schemas, client and errors. The token provider (auth.ts, MSAL) is imported from its own
+// module: only a worker asks Graph for tokens, and a webhook process must not load MSAL for nothing.
 export * from './call.js';
 export * from './client.js';
 export * from './clouds.js';

@@ -5,6 +5,7 @@
  * continue it, and the activity interceptor runs each activity in a span of that trace, so the Graph
  * request's span (src/tracing/graph-fetch.ts) is its child.
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { ClientInterceptors } from '@temporalio/client';
 import {
   OpenTelemetryActivityInboundInterceptor,
@@ -12,20 +13,17 @@ import {
   OpenTelemetryWorkflowClientInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { Tracing } from './tracing.js';
 
-/** For `new Client({ interceptors })`; none without tracing. */
-export function tracingClientInterceptors(tracing: Tracing | undefined): ClientInterceptors | undefined {
-  if (!tracing) return undefined;
-  return { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] };
+/** The client's: each start and signal carries the active span's context. */
+export function clientInterceptorsFor(tracer: Tracer): ClientInterceptors {
+  return { workflow: [new OpenTelemetryWorkflowClientInterceptor({ tracer })] };
 }
 
-/** For `Worker.create({ interceptors: { activity } })`; none without tracing. */
-export function tracingActivityInterceptors(tracing: Tracing | undefined): ActivityInterceptorsFactory[] {
-  if (!tracing) return [];
+/** The worker's: each activity runs in a span continuing its workflow's trace. */
+export function activityInterceptorsFor(tracer: Tracer): ActivityInterceptorsFactory[] {
   return [
     (ctx) => ({
-      inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+      inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
       outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
     }),
   ];

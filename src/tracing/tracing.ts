@@ -1,19 +1,24 @@
 /**
  * OpenTelemetry tracing for one Handoff process (issue 13.4, docs/tracing.md). Off unless an OTLP
- * endpoint is configured: then nothing here is created, no interceptor is installed and the
- * OpenTelemetry API stays its own no-op. On, spans are batched to the OTLP/HTTP endpoint; tests give
- * a span processor of their own (an in-memory exporter).
+ * endpoint is configured: then this module is not even loaded (configured.ts), no interceptor is
+ * installed and the OpenTelemetry API stays its own no-op. On, spans are batched to the OTLP/HTTP
+ * endpoint; tests give a span processor of their own (an in-memory exporter).
  */
-import { type Tracer, trace } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { TracingSettings } from '../config/env.js';
-import { otlpTraceExporter } from './otlp.js';
+import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ClientInterceptors } from '@temporalio/client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { activityInterceptorsFor, clientInterceptorsFor } from './temporal.js';
 
 /** What the webhook, the Temporal interceptors and the Graph client need to trace. */
 export interface Tracing {
   tracer: Tracer;
+  /** For `new Client({ interceptors })`. */
+  clientInterceptors: ClientInterceptors;
+  /** For `Worker.create({ interceptors: { activity } })`. */
+  activityInterceptors: ActivityInterceptorsFactory[];
   /** Workflow spans are made in the workflow sandbox and handed to this processor by a sink. */
   spanProcessor: SpanProcessor;
   resource: Resource;
@@ -38,25 +43,14 @@ export function startTracing(options: { serviceName: string; spanProcessor: Span
     provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
     registered = true;
   }
+  const tracer = provider.getTracer(HANDOFF_TRACER_NAME);
   return {
-    tracer: provider.getTracer(HANDOFF_TRACER_NAME),
+    tracer,
+    clientInterceptors: clientInterceptorsFor(tracer),
+    activityInterceptors: activityInterceptorsFor(tracer),
     spanProcessor: options.spanProcessor,
     resource,
     shutdown: () => provider.shutdown(),
   };
 }
 let registered = false;
-
-/** Tracing as configured (OTEL_EXPORTER_OTLP_*), or undefined when no endpoint is set. */
-export function tracingFromSettings(settings: TracingSettings | undefined): Tracing | undefined {
-  if (settings === undefined) return undefined;
-  return startTracing({
-    serviceName: settings.serviceName,
-    spanProcessor: new BatchSpanProcessor(otlpTraceExporter(settings.tracesEndpoint)),
-  });
-}
-
-/** The active span's trace id, for log lines; undefined when nothing is traced. */
-export function activeTraceId(): string | undefined {
-  return trace.getActiveSpan()?.spanContext().traceId;
-}

@@ -5,7 +5,6 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createGraphActivities, createRoutingActivities } from '../activities/index.js';
 import { DEFAULT_WORKER_TUNING, type WorkerTuning } from '../config/env.js';
 import type { GraphClient } from '../graph/index.js';
-import { tracingActivityInterceptors } from '../tracing/temporal.js';
 import type { Tracing } from '../tracing/tracing.js';
 import type { WorkerMetrics } from './metrics.js';
 import { checkSearchAttributes } from './search-attributes.js';
@@ -89,7 +88,7 @@ export async function createHandoffWorker(options: HandoffWorkerOptions): Promis
       : {}),
     interceptors: {
       ...(workflowBundlePath === undefined ? { workflowModules: workflowInterceptorModules } : {}),
-      activity: tracingActivityInterceptors(options.tracing),
+      activity: options.tracing?.activityInterceptors ?? [],
     },
     sinks: handoffWorkflowSinks({ metrics: options.metrics, tracing: options.tracing }),
     ...(options.identity ? { identity: options.identity } : {}),

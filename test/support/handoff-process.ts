@@ -1,14 +1,15 @@
 // One of Handoff's entry points (src/bin/*.ts) in a process of its own, as docker-compose runs it.
-// Launched as `node --import tsx <entry>`: tsx's loader runs inside that one node process, so the pid
-// is the entry point's own and a signal reaches it. (`npx tsx …` or the `tsx` CLI would put a
-// wrapper process in between, and a SIGKILL to the wrapper would leave the real process running.)
+// A TypeScript entry point is launched as `node --import tsx <entry>`: tsx's loader runs inside that
+// one node process, so the pid is the entry point's own and a signal reaches it. (`npx tsx …` or the
+// `tsx` CLI would put a wrapper process in between, and a SIGKILL to the wrapper would leave the real
+// process running.) A compiled `.js` entry point runs under plain node, as the Docker image runs it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../../src/temporal/project-root.js';
 import { type Reaper, reapOnParentExit } from '../../src/temporal/reaper.js';
 
 export interface HandoffProcessOptions {
-  /** e.g. `src/bin/worker.ts`. */
+  /** e.g. `src/bin/worker.ts`, or a compiled `.js` file (no tsx then). */
   entryPoint: string;
   /** Node options before the entry point, e.g. `--expose-gc` (the bench's memory row). */
   nodeArgs?: string[];
@@ -39,10 +40,15 @@ export interface HandoffProcess {
   signal(signal: NodeJS.Signals): void;
 }
 
+/** tsx for TypeScript; nothing for compiled JavaScript, whose ~35 MB of loader would not be the process's. */
+function loaderFor(entryPoint: string): string[] {
+  return entryPoint.endsWith('.ts') ? ['--import', 'tsx'] : [];
+}
+
 export function startHandoffProcess(options: HandoffProcessOptions): HandoffProcess {
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', options.entryPoint],
+    [...(options.nodeArgs ?? []), ...loaderFor(options.entryPoint), options.entryPoint],
     {
       cwd: projectRoot(),
       env: options.env,

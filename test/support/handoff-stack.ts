@@ -21,10 +21,10 @@ import { graphClientFor, graphFetchFor } from '../../src/app/graph.js';
 import { webhookDepsFor } from '../../src/app/webhook.js';
 import { type HandoffConfig, loadConfig } from '../../src/config/env.js';
 import { type GraphSimulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
-import { connectClient, connectWorker } from '../../src/temporal/connection.js';
+import { connectClient } from '../../src/temporal/connection.js';
 import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { getFreePort } from '../../src/temporal/ports.js';
-import { tracingClientInterceptors } from '../../src/tracing/temporal.js';
+import { connectWorker } from '../../src/temporal/worker-connection.js';
 import type { Tracing } from '../../src/tracing/tracing.js';
 import { buildApiServer, buildWebhookServer } from '../../src/webhook/index.js';
 import { createWebhookMetrics } from '../../src/webhook/metrics.js';
@@ -171,7 +171,7 @@ export async function startHandoffTestStack(options: HandoffTestStackOptions): P
     const client = await connectClient(
       config.temporal,
       options.temporal.address,
-      tracingClientInterceptors(tracing),
+      tracing?.clientInterceptors,
     );
     stops.push(() => client.connection.close());
 

@@ -15,6 +15,8 @@ export interface WebhookProcessOptions {
   readyTimeoutMs?: number;
   /** More settings, e.g. PUBLIC_BASE_URL behind a load balancer, OTEL_EXPORTER_OTLP_ENDPOINT. */
   env?: Record<string, string>;
+  /** Node options before the entry point, e.g. `--import` of a module hook. */
+  nodeArgs?: string[];
 }
 
 export interface WebhookProcess extends Omit<HandoffProcess, 'ready'> {
@@ -27,6 +29,7 @@ export function startWebhookProcess(options: WebhookProcessOptions): WebhookProc
   let apiUrl: string | undefined;
   const started = startHandoffProcess({
     entryPoint: 'src/bin/webhook.ts',
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
     // Port 0 on both listeners: the URLs are read from the lines it prints.
     env: {
       PATH: process.env.PATH,

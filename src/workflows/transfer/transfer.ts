@@ -58,6 +58,7 @@ import {
   DEFAULT_BOT_LEG_POLICY,
   DEFAULT_STAY_MAX_DURATION_MS,
   defaultTransferTimeouts,
+  TRANSFER_FAILED,
   type TransferInput,
   type TransferPhase,
   type TransferResult,
@@ -65,9 +66,6 @@ import {
   type TransferTarget,
   type TransferTimeouts,
 } from './types.js';
-
-/** A transfer that cannot complete: the workflow fails with this type after compensating. */
-export const TRANSFER_FAILED = 'TransferFailed';
 
 /**
  * The wait for the roster update and the termination reason after the original call ended

@@ -93,6 +93,9 @@ export interface TransferInput {
  */
 export type BotLegPolicy = 'leave' | 'stay';
 
+/** A transfer that cannot complete: the workflow fails with this type after compensating. */
+export const TRANSFER_FAILED = 'TransferFailed';
+
 export const DEFAULT_BOT_LEG_POLICY: BotLegPolicy = 'leave';
 export const DEFAULT_STAY_MAX_DURATION_MS = 4 * 60 * 60 * 1000;
 

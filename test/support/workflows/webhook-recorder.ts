@@ -7,11 +7,11 @@ import {
   type NotificationDelivery,
   transferStateQuery,
 } from '../../../src/workflows/definitions.js';
-import { TRANSFER_FAILED } from '../../../src/workflows/transfer/transfer.js';
-import type {
-  TransferInput,
-  TransferResult,
-  TransferSnapshot,
+import {
+  TRANSFER_FAILED,
+  type TransferInput,
+  type TransferResult,
+  type TransferSnapshot,
 } from '../../../src/workflows/transfer/types.js';
 
 /** Every delivery the workflow received, in order, duplicates included. */
