@@ -24,8 +24,11 @@ import { projectRoot } from '../src/temporal/project-root.js';
 import { HandoffTransferState } from '../src/temporal/search-attributes.js';
 import { transferWorkflowId } from '../src/workflows/definitions.js';
 import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner/group-call-owner.js';
-import type { TransferResult, TransferTimeouts } from '../src/workflows/transfer/types.js';
-import { TRANSFER_FAILED } from '../src/workflows/transfer/types.js';
+import {
+  TRANSFER_FAILED,
+  type TransferResult,
+  type TransferTimeouts,
+} from '../src/workflows/transfer/types.js';
 import { type BotReceiver, startBotReceiver } from '../test/support/bot-receiver.js';
 import {
   buildTestWorkflowBundle,

@@ -23,8 +23,12 @@ import { normaliseCallbackUri } from '../src/workflows/callback-uri.js';
 import { transferStateQuery } from '../src/workflows/definitions.js';
 import type { GroupCallOwnerResult } from '../src/workflows/group-call-owner/group-call-owner.js';
 import { type StrayCallResult, strayCallWorkflowId } from '../src/workflows/stray-call/definitions.js';
-import type { TransferInput, TransferTarget, TransferTimeouts } from '../src/workflows/transfer/types.js';
-import { TRANSFER_FAILED } from '../src/workflows/transfer/types.js';
+import {
+  TRANSFER_FAILED,
+  type TransferInput,
+  type TransferTarget,
+  type TransferTimeouts,
+} from '../src/workflows/transfer/types.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
 import {
   deliveryProfiles,

@@ -14,8 +14,11 @@ import { defaultCaller } from '../src/simulator/scenarios.js';
 import { HandoffCallIds, HandoffTransferState } from '../src/temporal/search-attributes.js';
 import type { NotificationDelivery } from '../src/workflows/definitions.js';
 import { transferStateQuery } from '../src/workflows/definitions.js';
-import type { TransferResult, TransferSnapshot } from '../src/workflows/transfer/types.js';
-import { TRANSFER_FAILED } from '../src/workflows/transfer/types.js';
+import {
+  TRANSFER_FAILED,
+  type TransferResult,
+  type TransferSnapshot,
+} from '../src/workflows/transfer/types.js';
 import { startBotReceiver } from './support/bot-receiver.js';
 import {
   activityTypeOf,

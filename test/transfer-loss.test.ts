@@ -14,8 +14,7 @@ import { graphClientFor } from '../src/app/graph.js';
 import { seedMeetingTarget } from '../src/config/env.js';
 import type { CommsNotifications } from '../src/simulator/index.js';
 import type { NotificationMatch } from '../src/simulator/settings.js';
-import type { TransferTimeouts } from '../src/workflows/transfer/types.js';
-import { TRANSFER_FAILED } from '../src/workflows/transfer/types.js';
+import { TRANSFER_FAILED, type TransferTimeouts } from '../src/workflows/transfer/types.js';
 import { sharedBotReceiver } from './support/bot-receiver.js';
 import {
   type DeliveryProfiles,

@@ -4,8 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { transferStateQuery, transferWorkflowId } from '../../workflows/definitions.js';
-import type { TransferResult, TransferSnapshot } from '../../workflows/transfer/types.js';
-import { TRANSFER_FAILED } from '../../workflows/transfer/types.js';
+import {
+  TRANSFER_FAILED,
+  type TransferResult,
+  type TransferSnapshot,
+} from '../../workflows/transfer/types.js';
 import { apiRouteSchemas } from '../api-schemas.js';
 import { requireApiToken } from '../api-token.js';
 import type { WebhookDeps } from '../deps.js';
