@@ -54,7 +54,8 @@ async function packagesLoadedByWebhook(name: string, env: Record<string, string>
   }
   const packages = readFileSync(file, 'utf8')
     .split('\n')
-    .map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1])
+    // The innermost node_modules names the package: a copy nested under another package counts too.
+    .map((url) => /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1])
     .filter((name): name is string => name !== undefined);
   return new Set(packages);
 }

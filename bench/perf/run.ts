@@ -85,7 +85,7 @@ export const rowMetrics: Record<BenchRow, Array<{ metric: string; measure: strin
     { metric: 'workerBaselineRssMb', measure: '5. Worker RSS after warm-up, before parking', unit: 'MB' },
     {
       metric: 'webhookStartRssMb',
-      measure: '5. Webhook RSS when ready, before any POST (after GC)',
+      measure: '5. Webhook RSS before any POST (after GC)',
       unit: 'MB',
     },
     { metric: 'webhookRssMb', measure: '5. Webhook RSS after the notification POSTs', unit: 'MB' },
